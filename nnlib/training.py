@@ -1,0 +1,137 @@
+"""The training loop, written once: forward, loss, backward, optimizer step, over mini-batches.
+
+A network is a plain list of layers, e.g. ``[Dense(64, 32, rng=0), ReLU(), Dense(32, 10, rng=1)]``.
+"""
+import numpy as np
+
+from ._checks import (NonFiniteError, check_count, check_float_array, check_labels, check_number,
+                      check_rng, class_indices)
+from .data import batches
+
+
+class DivergenceError(RuntimeError):
+    """The loss blew up during training: the learning rate is almost always too large."""
+
+
+def forward(network, X):
+    """Run ``X`` through every layer of ``network`` in turn and return the last output."""
+    for layer in network:
+        X = layer.forward(X)
+    return X
+
+
+def backward(network, loss):
+    """Backpropagate from ``loss`` (after its ``forward``) through ``network`` in reverse order."""
+    dvalues = loss.backward()
+    for layer in reversed(network):
+        dvalues = layer.backward(dvalues)
+
+
+def predict(network, X):
+    """Predicted class indices: the arg-max of the network's outputs, one per row of ``X``."""
+    return forward(network, X).argmax(axis=1)
+
+
+def evaluate(network, loss, X, y):
+    """Return ``(mean loss, accuracy)`` of ``network`` on ``X`` with labels ``y``."""
+    X = _check_data(network, X, y, "X", "y")
+    logits = forward(network, X)
+    loss_value = loss.forward(logits, y)
+    accuracy = float((logits.argmax(axis=1) == class_indices(y)).mean())
+    return loss_value, accuracy
+
+
+def train(network, loss, optimizer, X, y, *, epochs, batch_size=32, rng=None,
+          X_test=None, y_test=None, max_loss=None, verbose=False):
+    """Train ``network`` on ``(X, y)`` with mini-batches and return the per-epoch history.
+
+    Each epoch shuffles the samples with ``rng`` (a ``numpy.random.Generator`` or an int seed;
+    pass one for reproducible runs), then for each batch: forward pass, loss, backward pass,
+    ``optimizer.step(network)``.
+
+    Returns a dict of lists, one entry per epoch: ``"loss"`` and ``"accuracy"``, the means over
+    the epoch's training samples (measured on each batch as it was seen, before its update),
+    ``"learning_rate"`` (the rate at the epoch's end), and, when ``X_test``/``y_test`` are given,
+    ``"test_loss"`` and ``"test_accuracy"`` after the epoch. ``verbose=True`` prints one rounded
+    line per epoch.
+
+    Raises ``DivergenceError``, naming the epoch and step, as soon as a batch's loss is NaN,
+    infinite, or above ``max_loss``. The default ``max_loss`` is 100 times the larger of ln(C),
+    the loss of a uniform guess over C classes, and the first batch's loss: the stable loss
+    rarely overflows, so a diverged network shows up as a huge finite loss long before a NaN.
+    """
+    X = _check_data(network, X, y, "X", "y")
+    has_test = X_test is not None or y_test is not None
+    if has_test:
+        X_test = _check_data(network, X_test, y_test, "X_test", "y_test")
+    epochs = check_count(epochs, "epochs")
+    batch_size = check_count(batch_size, "batch_size")
+    rng = check_rng(rng)
+    if max_loss is not None:
+        max_loss = check_number(max_loss, "max_loss", low=0, low_open=True)
+    # The first layer has no layer before it to use the gradient of its inputs: skip that
+    # product while training, and restore the setting afterwards.
+    first = network[0]
+    saved_need_dinputs = getattr(first, "need_dinputs", None)
+    if saved_need_dinputs is not None:
+        first.need_dinputs = False
+    try:
+        return _train(network, loss, optimizer, X, y, X_test, y_test, has_test,
+                      epochs, batch_size, rng, max_loss, verbose)
+    finally:
+        if saved_need_dinputs is not None:
+            first.need_dinputs = saved_need_dinputs
+
+
+def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, batch_size, rng,
+           max_loss, verbose):
+    keys = ["loss", "accuracy", "learning_rate"] + (["test_loss", "test_accuracy"] if has_test else [])
+    history = {key: [] for key in keys}
+    for epoch in range(1, epochs + 1):
+        total_loss = total_correct = 0.0
+        for step, (X_batch, y_batch) in enumerate(batches(X, y, batch_size, rng=rng), start=1):
+            # Overflow on the way to a divergence is expected and reported below as one clear
+            # error, rather than as a stream of NumPy warnings.
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    logits = forward(network, X_batch)
+                    batch_loss = loss.forward(logits, y_batch)
+                except NonFiniteError:
+                    batch_loss = float("nan")  # the inputs were checked: a layer overflowed
+                if max_loss is None and np.isfinite(batch_loss):
+                    max_loss = 100 * max(np.log(logits.shape[1]), batch_loss)
+                if not batch_loss <= max_loss:  # also true for NaN
+                    raise DivergenceError(
+                        f"the loss became {batch_loss:.4g} (limit {max_loss:.4g}) at epoch {epoch}, step {step} "
+                        f"(learning rate {optimizer.current_learning_rate:g}): "
+                        "try a smaller learning rate"
+                    )
+                backward(network, loss)
+                optimizer.step(network)
+            total_loss += batch_loss * len(X_batch)
+            total_correct += (logits.argmax(axis=1) == class_indices(y_batch)).sum()
+        history["loss"].append(total_loss / len(X))
+        history["accuracy"].append(float(total_correct) / len(X))
+        history["learning_rate"].append(optimizer.current_learning_rate)
+        if has_test:
+            test_loss, test_accuracy = evaluate(network, loss, X_test, y_test)
+            history["test_loss"].append(test_loss)
+            history["test_accuracy"].append(test_accuracy)
+        if verbose:
+            line = f"epoch {epoch:3d}  loss {history['loss'][-1]:.4f}  accuracy {history['accuracy'][-1]:.2f}"
+            if has_test:
+                line += f"  test loss {test_loss:.4f}  test accuracy {test_accuracy:.2f}"
+            print(line)
+    return history
+
+
+def _check_data(network, X, y, x_name, y_name):
+    """Check a network and its data together; return X cast to the first layer's dtype."""
+    if isinstance(network, (str, bytes)) or not isinstance(network, (list, tuple)) or not network:
+        raise TypeError(f"network must be a non-empty list of layers, got {network!r:.60}")
+    dtype = getattr(network[0], "weights", None)
+    X = check_float_array(X, x_name, dtype=None if dtype is None else dtype.dtype)
+    if y is None:
+        raise TypeError(f"{y_name} must be given with {x_name}")
+    check_labels(y, y_name, n_samples=len(X))
+    return X

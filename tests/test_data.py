@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from nnlib import batches, load_digits
+
+
+def test_digits_are_scaled_stratified_and_reproducible():
+    X, y, X_test, y_test = load_digits(seed=3)
+    assert X.shape == (1347, 64) and X_test.shape == (450, 64)
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0
+    # Stratified: each digit's share of the test set is within one image of its share overall.
+    overall = np.bincount(np.concatenate([y, y_test])) / 1797
+    assert np.abs(np.bincount(y_test) - overall * 450).max() <= 1
+    again = load_digits(seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip((X, y, X_test, y_test), again))
+    assert not np.array_equal(load_digits(seed=4)[1], y)
+
+
+def test_batches_cover_every_sample_once_and_shuffle_reproducibly():
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.arange(10)
+    plain = list(batches(X, y, 4))
+    assert [len(b) for b, _ in plain] == [4, 4, 2]
+    assert np.array_equal(np.concatenate([b for _, b in plain]), y)
+    assert np.shares_memory(plain[0][0], X)  # unshuffled batches are views
+    shuffled = [b for _, b in batches(X, y, 3, rng=np.random.default_rng(5))]
+    order = np.concatenate(shuffled)
+    assert sorted(order) == list(range(10)) and not np.array_equal(order, y)
+    again = np.concatenate([b for _, b in batches(X, y, 3, rng=np.random.default_rng(5))])
+    assert np.array_equal(order, again)
+    for xb, yb in batches(X, y, 3, rng=1):
+        assert np.array_equal(xb[:, 0], 2.0 * yb)  # inputs stay paired with their labels
+
+
+def test_batches_check_their_arguments_at_the_call():
+    X, y = np.zeros((4, 2)), np.zeros(4, dtype=int)
+    with pytest.raises(ValueError, match="batch_size"):
+        batches(X, y, 0)
+    with pytest.raises(ValueError, match="y must have 4 rows"):
+        batches(X, y[:3], 2)

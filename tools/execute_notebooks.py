@@ -1,0 +1,41 @@
+"""Re-execute the book's notebooks in place, each top to bottom in a fresh kernel.
+
+    python tools/execute_notebooks.py            # every notebook under book/
+    python tools/execute_notebooks.py book/05*.ipynb
+
+Run it whenever nnlib/ changes: the stored outputs are what nbval checks. No timing metadata is
+recorded, so a re-run that changes no result changes no file. Prints each notebook's run time.
+"""
+import pathlib
+import sys
+import time
+
+import nbformat
+from nbconvert.preprocessors import ExecutePreprocessor
+
+BOOK = pathlib.Path(__file__).resolve().parent.parent / "book"
+
+
+def execute(path):
+    notebook = nbformat.read(path, as_version=4)
+    preprocessor = ExecutePreprocessor(timeout=600, kernel_name="python3", record_timing=False)
+    start = time.perf_counter()
+    preprocessor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
+    seconds = time.perf_counter() - start
+    notebook.metadata.pop("widgets", None)
+    nbformat.write(notebook, path)
+    return seconds
+
+
+def main(args):
+    paths = [pathlib.Path(a).resolve() for a in args] or sorted(BOOK.glob("*.ipynb"))
+    total = 0.0
+    for path in paths:
+        seconds = execute(path)
+        total += seconds
+        print(f"{seconds:6.1f} s  {path.relative_to(BOOK.parent)}", flush=True)
+    print(f"{total:6.1f} s  in all, {len(paths)} notebooks")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
