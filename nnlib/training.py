@@ -118,9 +118,9 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
             history["test_loss"].append(test_loss)
             history["test_accuracy"].append(test_accuracy)
         if verbose:
-            line = f"epoch {epoch:3d}  loss {history['loss'][-1]:.4f}  accuracy {history['accuracy'][-1]:.2f}"
+            line = f"epoch {epoch:3d}  loss {history['loss'][-1]:.4f}  accuracy {history['accuracy'][-1]:.1%}"
             if has_test:
-                line += f"  test loss {test_loss:.4f}  test accuracy {test_accuracy:.2f}"
+                line += f"  test loss {test_loss:.4f}  test accuracy {test_accuracy:.1%}"
             print(line)
     return history
 

@@ -1,0 +1,62 @@
+"""Two-dimensional test functions, and any nnlib optimizer walking down one of them.
+
+Training a network moves thousands of parameters at once; on a function of two variables we can
+draw every step an optimizer takes. The chapters use these to show momentum, AdaGrad, RMSProp
+and Adam side by side.
+"""
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from ._checks import check_count, check_float_array
+
+
+class Surface(NamedTuple):
+    """A function f(x, y) with its gradient and its minimum, for drawing optimizer paths.
+
+    ``value(x, y)`` works elementwise on arrays (for contour plots); ``gradient(x, y)`` returns
+    the pair (df/dx, df/dy).
+    """
+    name: str
+    value: Callable
+    gradient: Callable
+    minimum: tuple
+
+
+ELONGATED = Surface(
+    "f(x, y) = 0.1 x² + 2 y²",  # curvature 0.2 along x, 4 along y: a narrow valley
+    lambda x, y: 0.1 * x**2 + 2 * y**2,
+    lambda x, y: (0.2 * x, 4 * y),
+    (0.0, 0.0),
+)
+
+ROSENBROCK = Surface(
+    "f(x, y) = (1 − x)² + 100 (y − x²)²",  # a curved, flat-bottomed valley
+    lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+    lambda x, y: (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)),
+    (1.0, 1.0),
+)
+
+
+class Point:
+    """A layer whose one parameter is a point (x, y), so any nnlib optimizer can move it."""
+
+    param_names = ("position",)
+
+    def __init__(self, start):
+        self.position = check_float_array(np.array([start], dtype=float), "start")
+        if self.position.shape != (1, 2):
+            raise ValueError(f"start must be a point (x, y), got {start!r}")
+        self.dposition = None
+
+
+def descend(optimizer, surface, start, steps):
+    """Take ``steps`` optimizer steps on ``surface`` from ``start``; return the (steps + 1, 2) path."""
+    steps = check_count(steps, "steps", low=0)
+    point = Point(start)
+    path = [point.position[0].copy()]
+    for _ in range(steps):
+        point.dposition = np.array([surface.gradient(*point.position[0])], dtype=float)
+        optimizer.step([point])
+        path.append(point.position[0].copy())
+    return np.array(path)
