@@ -31,13 +31,17 @@ def parameters(layers):
 
 
 class Optimizer:
-    """What all optimizers share: the iteration counter, decay, and per-parameter state."""
+    """What all optimizers share: the iteration counter, decay, and per-parameter state.
+
+    ``state`` maps ``(layer, parameter name)`` to that parameter's buffers (``"momentum"``,
+    ``"cache"``, and a ``"scratch"`` array for intermediate results), made on its first step.
+    """
 
     def __init__(self, learning_rate, decay):
         self.learning_rate = check_number(learning_rate, "learning_rate", low=0, low_open=True)
         self.decay = check_number(decay, "decay", low=0)
         self.iterations = 0
-        self._state = {}
+        self.state = {}
 
     @property
     def current_learning_rate(self):
@@ -59,10 +63,10 @@ class Optimizer:
         lr = self.current_learning_rate
         for layer, name, param, grad in found:
             key = (layer, name)
-            state = self._state.get(key)
+            state = self.state.get(key)
             # A parameter the user replaced by one of another shape or dtype is a new parameter.
             if state is None or state["scratch"].shape != param.shape or state["scratch"].dtype != param.dtype:
-                state = self._state[key] = self._new_state(param)
+                state = self.state[key] = self._new_state(param)
             self._update(param, grad, state, lr)
         self.iterations += 1
 
