@@ -1,0 +1,37 @@
+"""The book builds from its stored outputs with no warning, and every chapter becomes a page."""
+import json
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def toc_files():
+    return re.findall(r"^\s*(?:root|- file):\s*(\S+)", (ROOT / "_toc.yml").read_text(), flags=re.M)
+
+
+def test_the_book_builds_with_warnings_as_errors(built_book):
+    assert built_book.returncode == 0, built_book.stdout[-3000:] + built_book.stderr[-3000:]
+    assert "WARNING" not in built_book.stderr
+
+
+def test_every_toc_entry_becomes_a_page(built_book):
+    files = toc_files()
+    assert len(files) == 12
+    for entry in files:
+        assert (ROOT / "_build" / "html" / f"{entry}.html").is_file(), entry
+
+
+def test_every_notebook_is_in_the_toc_and_was_run_top_to_bottom():
+    listed = set(toc_files())
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        assert f"book/{path.stem}" in listed, path.name
+        notebook = json.loads(path.read_text())
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+        assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1)), path.name
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+        for cell in code:
+            assert "execution" not in cell["metadata"], f"{path.name}: timing metadata recorded"
+            for output in cell["outputs"]:
+                assert output["output_type"] != "error", path.name
+                assert output.get("name") != "stderr", f"{path.name}: stderr output"
