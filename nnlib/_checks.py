@@ -38,6 +38,18 @@ def check_float_array(value, name, *, ndim=2, dtype=None):
     return value
 
 
+def check_network(network, name="network"):
+    """Check that ``network`` is a non-empty list (or tuple) of layers."""
+    if not isinstance(network, (list, tuple)):
+        raise TypeError(f"{name} must be a list of layers, got {type(network).__name__}")
+    if not network:
+        raise ValueError(f"{name} must contain at least one layer")
+    for layer in network:
+        if not callable(getattr(layer, "forward", None)):
+            raise TypeError(f"{name} must hold layers with a forward() method, got {type(layer).__name__}")
+    return network
+
+
 def check_labels(y, name, *, n_samples, n_classes=None):
     """Check class labels: integer indices of shape (N,) or one-hot rows of shape (N, C).
 

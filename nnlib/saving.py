@@ -1,13 +1,18 @@
 """Save and load a network's parameters as a NumPy ``.npz`` file (no pickles, so no code runs)."""
+import pathlib
 import zipfile
 
 import numpy as np
 
-from .optimizers import parameters
+from ._checks import check_network
 
 
 def save_parameters(network, path):
-    """Write every parameter of ``network`` to ``path`` as ``layer<i>.<name>`` arrays."""
+    """Write every parameter of ``network`` to ``path`` as ``layer<i>.<name>`` arrays.
+
+    NumPy adds the ``.npz`` suffix to ``path`` when it has none.
+    """
+    check_network(network)
     arrays = {f"layer{i}.{name}": param for i, layer in enumerate(network)
               for name in getattr(layer, "param_names", ())
               for param in [getattr(layer, name)]}
@@ -22,21 +27,23 @@ def load_parameters(network, path):
     The file is read with ``allow_pickle=False``. Every array is checked against the network
     (names and shapes) before any is assigned, so a bad file leaves the network unchanged.
     """
+    check_network(network)
+    if not pathlib.Path(path).is_file():
+        raise FileNotFoundError(f"path {path}: no such file")
     expected = {f"layer{i}.{name}": (layer, name, param.shape, param.dtype)
                 for i, layer in enumerate(network)
                 for name in getattr(layer, "param_names", ())
                 for param in [getattr(layer, name)]}
+    # np.load takes any file that is not a NumPy format for a pickle, so check for a zip first.
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"path {path} is not an .npz file written by save_parameters")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError(f"path must be an .npz file written by save_parameters, got a single array in {path}")
             arrays = {key: archive[key] for key in archive.files}
+    except ValueError as exc:  # an object array: loading it would unpickle, which can run code
+        raise ValueError(f"path {path} holds pickled objects, which are refused (they can run code)") from exc
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise ValueError(f"path {path} is not a readable .npz file: {exc}") from exc
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise ValueError(f"path {path} holds pickled objects, which are refused (they can run code)") from exc
-        raise
     missing = sorted(set(expected) - set(arrays))
     extra = sorted(set(arrays) - set(expected))
     if missing or extra:
@@ -46,5 +53,7 @@ def load_parameters(network, path):
             raise ValueError(f"{key} in {path} has shape {arrays[key].shape}, the network needs {shape}")
         if not np.issubdtype(arrays[key].dtype, np.floating):
             raise ValueError(f"{key} in {path} has dtype {arrays[key].dtype}, expected floats")
+        if not np.isfinite(arrays[key]).all():
+            raise ValueError(f"{key} in {path} contains NaN or infinity")
     for key, (layer, name, shape, dtype) in expected.items():
         setattr(layer, name, arrays[key].astype(dtype))

@@ -4,8 +4,8 @@ A network is a plain list of layers, e.g. ``[Dense(64, 32, rng=0), ReLU(), Dense
 """
 import numpy as np
 
-from ._checks import (NonFiniteError, check_count, check_float_array, check_labels, check_number,
-                      check_rng, class_indices)
+from ._checks import (NonFiniteError, check_count, check_float_array, check_labels, check_network,
+                      check_number, check_rng, class_indices)
 from .data import batches
 
 
@@ -15,6 +15,7 @@ class DivergenceError(RuntimeError):
 
 def forward(network, X):
     """Run ``X`` through every layer of ``network`` in turn and return the last output."""
+    check_network(network)
     for layer in network:
         X = layer.forward(X)
     return X
@@ -22,6 +23,7 @@ def forward(network, X):
 
 def backward(network, loss):
     """Backpropagate from ``loss`` (after its ``forward``) through ``network`` in reverse order."""
+    check_network(network)
     dvalues = loss.backward()
     for layer in reversed(network):
         dvalues = layer.backward(dvalues)
@@ -61,6 +63,9 @@ def train(network, loss, optimizer, X, y, *, epochs, batch_size=32, rng=None,
     rarely overflows, so a diverged network shows up as a huge finite loss long before a NaN.
     """
     X = _check_data(network, X, y, "X", "y")
+    for role, obj, method in (("loss", loss, "backward"), ("optimizer", optimizer, "step")):
+        if not callable(getattr(obj, method, None)):
+            raise TypeError(f"{role} must have a {method}() method, got {type(obj).__name__}")
     has_test = X_test is not None or y_test is not None
     if has_test:
         X_test = _check_data(network, X_test, y_test, "X_test", "y_test")
@@ -98,14 +103,15 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
                     batch_loss = loss.forward(logits, y_batch)
                 except NonFiniteError:
                     batch_loss = float("nan")  # the inputs were checked: a layer overflowed
-                if max_loss is None and np.isfinite(batch_loss):
-                    max_loss = 100 * max(np.log(logits.shape[1]), batch_loss)
-                if not batch_loss <= max_loss:  # also true for NaN
+                if not np.isfinite(batch_loss) or (max_loss is not None and batch_loss > max_loss):
+                    limit = "" if max_loss is None else f" (limit {max_loss:.4g})"
                     raise DivergenceError(
-                        f"the loss became {batch_loss:.4g} (limit {max_loss:.4g}) at epoch {epoch}, step {step} "
+                        f"the loss became {batch_loss:.4g}{limit} at epoch {epoch}, step {step} "
                         f"(learning rate {optimizer.current_learning_rate:g}): "
                         "try a smaller learning rate"
                     )
+                if max_loss is None:
+                    max_loss = 100 * max(np.log(logits.shape[1]), batch_loss)
                 backward(network, loss)
                 optimizer.step(network)
             total_loss += batch_loss * len(X_batch)
@@ -127,8 +133,7 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
 
 def _check_data(network, X, y, x_name, y_name):
     """Check a network and its data together; return X cast to the first layer's dtype."""
-    if isinstance(network, (str, bytes)) or not isinstance(network, (list, tuple)) or not network:
-        raise TypeError(f"network must be a non-empty list of layers, got {network!r:.60}")
+    check_network(network)
     dtype = getattr(network[0], "weights", None)
     X = check_float_array(X, x_name, dtype=None if dtype is None else dtype.dtype)
     if y is None:

@@ -157,3 +157,100 @@ def test_huge_logits_give_a_finite_loss_and_gradient(scale):
     gradient = loss.backward()
     assert np.isfinite(value) and np.isfinite(gradient).all()
     assert value > 1e3  # confidently wrong: a large loss, not an overflow
+
+
+# --- Every other public entry point: (call, error, what the message must say) -------------------
+import nnlib  # noqa: E402
+from nnlib import batches, load_digits, predict, save_parameters, load_parameters  # noqa: E402
+from nnlib.surfaces import ELONGATED, descend  # noqa: E402
+
+
+def trained_layer():
+    layer = Dense(4, 5, rng=0)
+    layer.forward(X)
+    layer.backward(np.ones((6, 5)))
+    return layer
+
+
+def assign(obj, **attributes):
+    for key, value in attributes.items():
+        setattr(obj, key, value)
+    return obj
+
+
+ENTRY_POINTS = {
+    # ReLU
+    "relu list": (lambda: ReLU().forward([[1.0, -1.0]]), TypeError, "inputs must be a NumPy array"),
+    "relu ints": (lambda: ReLU().forward(np.array([[1, -1]])), TypeError, "inputs must hold floats"),
+    "relu nan": (lambda: ReLU().forward(with_nan()), ValueError, "inputs contains NaN"),
+    "relu empty": (lambda: ReLU().forward(np.zeros((0, 3))), ValueError, "inputs must not be empty"),
+    "relu backward first": (lambda: ReLU().backward(X), ValueError, "call forward"),
+    "relu dvalues shape": (lambda: assign(ReLU(), inputs=X).backward(X[:, :2]), ValueError, "dvalues must have the inputs' shape"),
+    "relu dvalues nan": (lambda: assign(ReLU(), inputs=X).backward(with_nan()), ValueError, "dvalues contains NaN"),
+    # Dense
+    "dense dvalues list": (lambda: trained_layer().backward(np.ones((6, 5)).tolist()), TypeError, "dvalues must be a NumPy array"),
+    "dense dvalues inf": (lambda: trained_layer().backward(np.full((6, 5), np.inf)), ValueError, "dvalues contains NaN"),
+    "dense n_inputs bool": (lambda: Dense(True, 3), TypeError, "n_inputs must be an integer"),
+    "dense n_neurons negative": (lambda: Dense(3, -2), ValueError, "n_neurons must be >= 1"),
+    # Loss
+    "logits 1-D": (lambda: SoftmaxCrossEntropy().forward(np.zeros(3), np.array([0])), ValueError, "logits must be 2-D"),
+    "logits ints": (lambda: SoftmaxCrossEntropy().forward(np.zeros((2, 3), dtype=int), np.array([0, 1])), TypeError, "logits must hold floats"),
+    "logits nan": (lambda: SoftmaxCrossEntropy().forward(with_nan(), Y), ValueError, "logits contains NaN"),
+    "logits empty": (lambda: SoftmaxCrossEntropy().forward(np.zeros((0, 3)), np.zeros(0, dtype=int)), ValueError, "logits must not be empty"),
+    "labels bool": (lambda: SoftmaxCrossEntropy().forward(X[:, :3], Y > 0), TypeError, "y as class indices must be integers"),
+    "labels object": (lambda: SoftmaxCrossEntropy().forward(X[:, :3], Y.astype(object)), TypeError, "y as class indices must be integers"),
+    "labels 3-D": (lambda: SoftmaxCrossEntropy().forward(X[:, :3], np.zeros((6, 3, 1))), ValueError, "y must be class indices"),
+    "one-hot nan": (lambda: SoftmaxCrossEntropy().forward(X[:, :3], np.full((6, 3), np.nan)), ValueError, "y contains NaN"),
+    "one-hot negative": (lambda: SoftmaxCrossEntropy().forward(X[:, :3], np.tile([2.0, -1.0, 0.0], (6, 1))), ValueError, "y one-hot rows must be non-negative"),
+    # Optimizers
+    "step on a layer, not a list": (lambda: Adam().step(trained_layer()), TypeError, "layers must be a list of layers"),
+    "step on a string": (lambda: Adam().step("layers"), TypeError, "layers must be a list of layers"),
+    "step with gradient of another shape": (lambda: Adam().step([assign(trained_layer(), dweights=np.ones((2, 2)))]), ValueError, "dweights has shape"),
+    "step on integer weights": (lambda: Adam().step([assign(trained_layer(), weights=np.ones((4, 5), dtype=int))]), TypeError, "weights must be a NumPy array of floats"),
+    "step on an empty list": (lambda: Adam().step([]), ValueError, "layers must contain at least one layer with parameters"),
+    "adagrad decay negative": (lambda: AdaGrad(decay=-1.0), ValueError, "decay must be in"),
+    "rmsprop decay inf": (lambda: RMSProp(decay=float("inf")), ValueError, "decay must be in"),
+    "adam epsilon negative": (lambda: Adam(epsilon=-1e-8), ValueError, "epsilon must be in"),
+    "adam beta_1 negative": (lambda: Adam(beta_1=-0.1), ValueError, "beta_1 must be in"),
+    "sgd momentum string": (lambda: GradientDescent(momentum="0.9"), TypeError, "momentum must be a real number"),
+    "adagrad epsilon array": (lambda: AdaGrad(epsilon=np.array([1e-7])), TypeError, "epsilon must be a real number"),
+    # Data
+    "test_size zero": (lambda: load_digits(test_size=0.0), ValueError, "test_size must be in"),
+    "test_size one": (lambda: load_digits(test_size=1.0), ValueError, "test_size must be in"),
+    "test_size string": (lambda: load_digits(test_size="0.2"), TypeError, "test_size must be a real number"),
+    "seed negative": (lambda: load_digits(seed=-1), ValueError, "seed must be >= 0"),
+    "seed float": (lambda: load_digits(seed=1.5), TypeError, "seed must be an integer"),
+    "batches list": (lambda: batches(X.tolist(), Y, 2), TypeError, "X must be a NumPy array"),
+    "batches size float": (lambda: batches(X, Y, 2.5), TypeError, "batch_size must be an integer"),
+    "batches rng": (lambda: batches(X, Y, 2, rng=np.random.RandomState(0)), TypeError, "rng must be"),
+    "batches labels float": (lambda: batches(X, Y.astype(float), 2), TypeError, "y as class indices must be integers"),
+    # Training, prediction, evaluation
+    "train network not a list": (lambda: train(Dense(4, 3, rng=0), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1), TypeError, "network must be a list of layers"),
+    "train network empty": (lambda: train([], SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1), ValueError, "network must contain at least one layer"),
+    "train network of strings": (lambda: train(["dense"], SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1), TypeError, "network must hold layers"),
+    "train loss missing": (lambda: train(network(), None, Adam(), X, Y, epochs=1), TypeError, "loss must have a backward"),
+    "train optimizer missing": (lambda: train(network(), SoftmaxCrossEntropy(), "adam", X, Y, epochs=1), TypeError, "optimizer must have a step"),
+    "train epochs float": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1.5), TypeError, "epochs must be an integer"),
+    "train batch_size zero": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1, batch_size=0), ValueError, "batch_size must be >= 1"),
+    "train X_test without y_test": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1, X_test=X), TypeError, "y_test must be given"),
+    "train max_loss zero": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1, max_loss=0), ValueError, "max_loss must be in"),
+    "train X ints": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X.astype(int), Y, epochs=1), TypeError, "X must hold floats"),
+    "train labels out of range": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y + 1, epochs=1), ValueError, r"y must be class indices in \[0, 2\]"),
+    "evaluate nan": (lambda: evaluate(network(), SoftmaxCrossEntropy(), with_nan(), Y), ValueError, "X contains NaN"),
+    "evaluate y length": (lambda: evaluate(network(), SoftmaxCrossEntropy(), X, Y[:2]), ValueError, "y must have 6 rows"),
+    "predict width": (lambda: predict(network(), X[:, :3]), ValueError, "inputs must have 4 columns"),
+    "predict network": (lambda: predict(Dense(4, 3, rng=0), X), TypeError, "network must be a list of layers"),
+    "forward network": (lambda: nnlib.forward("network", X), TypeError, "network must be a list of layers"),
+    "backward before forward": (lambda: nnlib.backward(network(), SoftmaxCrossEntropy()), ValueError, "call forward"),
+    # Surfaces
+    "descend start": (lambda: descend(Adam(), ELONGATED, (1.0, 2.0, 3.0), 5), ValueError, "start must be a point"),
+    "descend steps": (lambda: descend(Adam(), ELONGATED, (1.0, 2.0), -1), ValueError, "steps must be >= 0"),
+    "save network without parameters": (lambda: save_parameters([ReLU()], "unused.npz"), ValueError, "network must contain at least one layer with parameters"),
+    "load missing file": (lambda: load_parameters(network(), "/nonexistent/file.npz"), FileNotFoundError, "no such file"),
+}
+
+
+@pytest.mark.parametrize("call, error, message", ENTRY_POINTS.values(), ids=ENTRY_POINTS.keys())
+def test_every_entry_point_names_what_is_wrong(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

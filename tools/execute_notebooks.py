@@ -4,7 +4,9 @@
     python tools/execute_notebooks.py book/05*.ipynb
 
 Run it whenever nnlib/ changes: the stored outputs are what nbval checks. No timing metadata is
-recorded, so a re-run that changes no result changes no file. Prints each notebook's run time.
+recorded, and consecutive prints to one stream are merged into one output (how the kernel split
+them depends on timing), so a re-run that changes no result changes no file. Prints each
+notebook's run time.
 """
 import pathlib
 import sys
@@ -22,9 +24,24 @@ def execute(path):
     start = time.perf_counter()
     preprocessor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
     seconds = time.perf_counter() - start
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     notebook.metadata.pop("widgets", None)
     nbformat.write(notebook, path)
     return seconds
+
+
+def merge_streams(outputs):
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def main(args):
