@@ -57,7 +57,8 @@ class Dense:
         if inputs.shape[1] != n_inputs:
             raise ValueError(f"inputs must have {n_inputs} columns (n_inputs), got shape {inputs.shape}")
         self.inputs = inputs
-        self.output = inputs @ self.weights + self.biases
+        self.output = inputs @ self.weights
+        self.output += self.biases  # in place: one array per call, not two
         return self.output
 
     def backward(self, dvalues):
@@ -97,5 +98,6 @@ class ReLU:
         dvalues = check_float_array(dvalues, "dvalues", ndim=None)
         if dvalues.shape != self.inputs.shape:
             raise ValueError(f"dvalues must have the inputs' shape {self.inputs.shape}, got {dvalues.shape}")
-        self.dinputs = np.where(self.inputs > 0, dvalues, 0)
+        # A multiply by the boolean mask: several times faster than np.where, same values.
+        self.dinputs = dvalues * (self.inputs > 0)
         return self.dinputs

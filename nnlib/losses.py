@@ -31,14 +31,16 @@ class SoftmaxCrossEntropy:
         n_samples, n_classes = logits.shape
         y = check_labels(y, "y", n_samples=n_samples, n_classes=n_classes)
         shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        self.output = np.exp(log_probs)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1)
+        self.output = exp / total[:, None]
         self.y = y
+        # -log p_iy = log(total_i) - shifted_iy: log-sum-exp, never the log of a rounded p.
         if y.ndim == 1:
-            picked = log_probs[np.arange(n_samples), y]
+            true_shifted = shifted[np.arange(n_samples), y]
         else:
-            picked = (y * log_probs).sum(axis=1)
-        return float(-picked.mean())
+            true_shifted = (y * shifted).sum(axis=1)  # the rows of y sum to 1
+        return float((np.log(total) - true_shifted).mean())
 
     def backward(self):
         if self.output is None:

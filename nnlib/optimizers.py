@@ -56,7 +56,7 @@ class Optimizer:
         for layer, name, param, grad in found:
             if grad is None:
                 raise ValueError(f"{layer!r} has no gradient d{name}: call backward() before step()")
-            if not isinstance(param, np.ndarray) or not np.issubdtype(param.dtype, np.floating):
+            if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
                 raise TypeError(f"{layer!r}.{name} must be a NumPy array of floats")
             if grad.shape != param.shape:
                 raise ValueError(f"{layer!r}.d{name} has shape {grad.shape}, {name} has {param.shape}")
@@ -149,13 +149,16 @@ class RMSProp(Optimizer):
 
 
 def _scaled_step(param, numerator, cache, scratch, lr, epsilon, cache_scale=1.0):
-    """theta <- theta - lr * numerator / (sqrt(cache * cache_scale) + epsilon), in place."""
+    """theta <- theta - lr * numerator / (sqrt(cache * cache_scale) + epsilon), in place.
+
+    Computed as theta - (lr / s) * numerator / (sqrt(cache) + epsilon / s) with s = sqrt(cache_scale):
+    the same value, with the scalar factors applied to scalars instead of to whole arrays.
+    """
+    s = math.sqrt(cache_scale)
     np.sqrt(cache, out=scratch)
-    if cache_scale != 1.0:
-        scratch *= math.sqrt(cache_scale)
-    scratch += epsilon
+    scratch += epsilon / s
     np.divide(numerator, scratch, out=scratch)
-    scratch *= lr
+    scratch *= lr / s
     param -= scratch
 
 
@@ -168,6 +171,12 @@ class Adam(Optimizer):
     - ``G <- beta_2 * G + (1 - beta_2) * g**2``
     - ``M_hat = M / (1 - beta_1**t)``,  ``G_hat = G / (1 - beta_2**t)``
     - ``theta <- theta - lr_t * M_hat / (sqrt(G_hat) + epsilon)``
+
+    For speed, ``state`` keeps the *weighted sums* ``S1 = M / (1 - beta_1)`` (key ``"momentum"``)
+    and ``S2 = G / (1 - beta_2)`` (key ``"cache"``), updated as ``S1 <- beta_1 * S1 + g`` and
+    ``S2 <- beta_2 * S2 + g**2``: one array pass fewer each. The bias correction then reads
+    naturally: ``M_hat = S1 / W1`` with ``W1 = (1 - beta_1**t) / (1 - beta_1)``, the sum of the
+    weights ``beta_1**k`` the t gradients so far received, so ``M_hat`` is their weighted mean.
     """
 
     def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999):
@@ -180,19 +189,16 @@ class Adam(Optimizer):
         return {name: np.zeros_like(param) for name in ("scratch", "momentum", "cache")}
 
     def _update(self, param, grad, state, lr):
-        step, m, cache = state["scratch"], state["momentum"], state["cache"]
+        step, s1, s2 = state["scratch"], state["momentum"], state["cache"]
         t = self.iterations + 1
-        # M = beta_1 * M + (1 - beta_1) * g
-        np.multiply(grad, 1.0 - self.beta_1, out=step)
-        m *= self.beta_1
-        m += step
-        # G = beta_2 * G + (1 - beta_2) * g**2
+        # S1 = beta_1 * S1 + g
+        s1 *= self.beta_1
+        s1 += grad
+        # S2 = beta_2 * S2 + g**2
         np.multiply(grad, grad, out=step)
-        step *= 1.0 - self.beta_2
-        cache *= self.beta_2
-        cache += step
-        # theta -= lr * M_hat / (sqrt(G_hat) + eps), with M_hat = M / c1 and G_hat = G / c2:
-        # the corrections are scalars, so fold 1/c1 into the rate and 1/c2 into the cache's scale.
-        c1 = 1.0 - self.beta_1**t
-        c2 = 1.0 - self.beta_2**t
-        _scaled_step(param, m, cache, step, lr / c1, self.epsilon, cache_scale=1.0 / c2)
+        s2 *= self.beta_2
+        s2 += step
+        # theta -= lr * M_hat / (sqrt(G_hat) + eps), with M_hat = S1 / w1 and G_hat = S2 / w2.
+        w1 = (1.0 - self.beta_1**t) / (1.0 - self.beta_1)
+        w2 = (1.0 - self.beta_2**t) / (1.0 - self.beta_2)
+        _scaled_step(param, s1, s2, step, lr / w1, self.epsilon, cache_scale=1.0 / w2)

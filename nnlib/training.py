@@ -6,7 +6,7 @@ import numpy as np
 
 from ._checks import (NonFiniteError, check_count, check_float_array, check_labels, check_network,
                       check_number, check_rng, class_indices)
-from .data import batches
+from .data import _batches
 
 
 class DivergenceError(RuntimeError):
@@ -94,10 +94,11 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
     history = {key: [] for key in keys}
     for epoch in range(1, epochs + 1):
         total_loss = total_correct = 0.0
-        for step, (X_batch, y_batch) in enumerate(batches(X, y, batch_size, rng=rng), start=1):
-            # Overflow on the way to a divergence is expected and reported below as one clear
-            # error, rather than as a stream of NumPy warnings.
-            with np.errstate(over="ignore", invalid="ignore"):
+        # Overflow on the way to a divergence is expected, and reported below as one clear
+        # error rather than as a stream of NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            # X and y were checked once above: iterate without checking them again every epoch.
+            for step, (X_batch, y_batch) in enumerate(_batches(X, y, batch_size, rng), start=1):
                 try:
                     logits = forward(network, X_batch)
                     batch_loss = loss.forward(logits, y_batch)
@@ -114,8 +115,8 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
                     max_loss = 100 * max(np.log(logits.shape[1]), batch_loss)
                 backward(network, loss)
                 optimizer.step(network)
-            total_loss += batch_loss * len(X_batch)
-            total_correct += (logits.argmax(axis=1) == class_indices(y_batch)).sum()
+                total_loss += batch_loss * len(X_batch)
+                total_correct += (logits.argmax(axis=1) == class_indices(y_batch)).sum()
         history["loss"].append(total_loss / len(X))
         history["accuracy"].append(float(total_correct) / len(X))
         history["learning_rate"].append(optimizer.current_learning_rate)
