@@ -91,3 +91,16 @@ def test_a_whole_network_gradient_matches_finite_differences():
         assert relative_error(layer.dweights, numerical_gradient(value, layer.weights)) < 1e-6
         assert relative_error(layer.dbiases, numerical_gradient(value, layer.biases)) < 1e-6
     assert relative_error(dvalues, numerical_gradient(value, x)) < 1e-6
+
+
+def test_nnlibs_gradient_check_computes_known_derivatives():
+    from nnlib.gradcheck import numerical_gradient as nnlib_numerical_gradient
+    from nnlib.gradcheck import relative_error as nnlib_relative_error
+
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    before = x.copy()
+    grad = nnlib_numerical_gradient(lambda: float((x**3).sum()), x)
+    np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-8)
+    assert np.array_equal(x, before)  # restored
+    assert nnlib_relative_error(grad, 3 * x**2) < 1e-8
+    assert nnlib_relative_error(np.ones(3), 2 * np.ones(3)) == pytest.approx(1 / 3)
