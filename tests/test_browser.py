@@ -29,6 +29,7 @@ HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOT_SECTIONS = {"book/04_loss.html": "categorical-cross-entropy", "book/09_adam.html": "why-the-bias-correction"}
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]")
 
 
@@ -88,7 +89,8 @@ def browser_pages(server, tmp_path_factory):
                 links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
             })""")
             results[path]["errors"] = errors
-            if path in ("book/04_loss.html", "book/09_adam.html"):
+            if path in SCREENSHOT_SECTIONS:  # a section with both formulas and a figure
+                page.evaluate(f"document.getElementById('{SCREENSHOT_SECTIONS[path]}').scrollIntoView()")
                 page.screenshot(path=str(SCREENSHOTS / pathlib.Path(path).with_suffix(".png").name))
             page.close()
         context.close()
