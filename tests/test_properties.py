@@ -1,6 +1,6 @@
 """Properties that must hold for any shapes and values, checked with hypothesis."""
 import numpy as np
-from conftest import numerical_gradient, relative_error
+from nnlib.gradcheck import numerical_gradient, relative_error
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
