@@ -7,15 +7,19 @@ import numpy as np
 from ._checks import check_network
 
 
+def _named_parameters(network):
+    """``{"layer<i>.<name>": (layer, name, array)}`` for every parameter of ``network``."""
+    check_network(network)
+    return {f"layer{i}.{name}": (layer, name, getattr(layer, name))
+            for i, layer in enumerate(network) for name in getattr(layer, "param_names", ())}
+
+
 def save_parameters(network, path):
     """Write every parameter of ``network`` to ``path`` as ``layer<i>.<name>`` arrays.
 
     NumPy adds the ``.npz`` suffix to ``path`` when it has none.
     """
-    check_network(network)
-    arrays = {f"layer{i}.{name}": param for i, layer in enumerate(network)
-              for name in getattr(layer, "param_names", ())
-              for param in [getattr(layer, name)]}
+    arrays = {key: param for key, (_, _, param) in _named_parameters(network).items()}
     if not arrays:
         raise ValueError("network must contain at least one layer with parameters")
     np.savez(path, **arrays)
@@ -27,13 +31,9 @@ def load_parameters(network, path):
     The file is read with ``allow_pickle=False``. Every array is checked against the network
     (names and shapes) before any is assigned, so a bad file leaves the network unchanged.
     """
-    check_network(network)
+    expected = _named_parameters(network)
     if not pathlib.Path(path).is_file():
         raise FileNotFoundError(f"path {path}: no such file")
-    expected = {f"layer{i}.{name}": (layer, name, param.shape, param.dtype)
-                for i, layer in enumerate(network)
-                for name in getattr(layer, "param_names", ())
-                for param in [getattr(layer, name)]}
     # np.load takes any file that is not a NumPy format for a pickle, so check for a zip first.
     if not zipfile.is_zipfile(path):
         raise ValueError(f"path {path} is not an .npz file written by save_parameters")
@@ -48,12 +48,12 @@ def load_parameters(network, path):
     extra = sorted(set(arrays) - set(expected))
     if missing or extra:
         raise ValueError(f"the file at {path} does not match the network: missing {missing}, unexpected {extra}")
-    for key, (layer, name, shape, dtype) in expected.items():
-        if arrays[key].shape != shape:
-            raise ValueError(f"{key} in {path} has shape {arrays[key].shape}, the network needs {shape}")
+    for key, (_, _, param) in expected.items():
+        if arrays[key].shape != param.shape:
+            raise ValueError(f"{key} in {path} has shape {arrays[key].shape}, the network needs {param.shape}")
         if not np.issubdtype(arrays[key].dtype, np.floating):
             raise ValueError(f"{key} in {path} has dtype {arrays[key].dtype}, expected floats")
         if not np.isfinite(arrays[key]).all():
             raise ValueError(f"{key} in {path} contains NaN or infinity")
-    for key, (layer, name, shape, dtype) in expected.items():
-        setattr(layer, name, arrays[key].astype(dtype))
+    for key, (layer, name, param) in expected.items():
+        setattr(layer, name, arrays[key].astype(param.dtype))

@@ -17,21 +17,20 @@ class Surface(NamedTuple):
     ``value(x, y)`` works elementwise on arrays (for contour plots); ``gradient(x, y)`` returns
     the pair (df/dx, df/dy).
     """
-    name: str
     value: Callable
     gradient: Callable
     minimum: tuple
 
 
+# f(x, y) = 0.1 x² + 2 y²: curvature 0.2 along x and 4 along y, a narrow valley.
 ELONGATED = Surface(
-    "f(x, y) = 0.1 x² + 2 y²",  # curvature 0.2 along x, 4 along y: a narrow valley
     lambda x, y: 0.1 * x**2 + 2 * y**2,
     lambda x, y: (0.2 * x, 4 * y),
     (0.0, 0.0),
 )
 
+# f(x, y) = (1 − x)² + 100 (y − x²)²: a curved, flat-bottomed valley.
 ROSENBROCK = Surface(
-    "f(x, y) = (1 − x)² + 100 (y − x²)²",  # a curved, flat-bottomed valley
     lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
     lambda x, y: (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)),
     (1.0, 1.0),

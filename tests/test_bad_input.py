@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-from nnlib import (AdaGrad, Adam, Dense, GradientDescent, ReLU, RMSProp, SoftmaxCrossEntropy,
-                   evaluate, train)
+import nnlib
+from nnlib import (AdaGrad, Adam, Dense, GradientDescent, ReLU, RMSProp, SoftmaxCrossEntropy, batches,
+                   evaluate, load_digits, load_parameters, predict, save_parameters, train)
+from nnlib.surfaces import ELONGATED, descend
 
 X = np.random.default_rng(0).random((6, 4))
 Y = np.array([0, 1, 2, 0, 1, 2])
@@ -160,9 +162,6 @@ def test_huge_logits_give_a_finite_loss_and_gradient(scale):
 
 
 # --- Every other public entry point: (call, error, what the message must say) -------------------
-import nnlib  # noqa: E402
-from nnlib import batches, load_digits, predict, save_parameters, load_parameters  # noqa: E402
-from nnlib.surfaces import ELONGATED, descend  # noqa: E402
 
 
 def trained_layer():

@@ -1,4 +1,5 @@
 """Numerics at the edges: huge, equal and underflowing logits, float32, zero gradients, overflow."""
+import os
 import subprocess
 import sys
 
@@ -111,6 +112,6 @@ def test_printed_metrics_are_identical_with_one_and_two_blas_threads():
     for threads in ("1", "2"):
         env = {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
         result = subprocess.run([sys.executable, "-c", TRAIN_AND_PRINT], capture_output=True, text=True,
-                                env={**__import__("os").environ, **env}, check=True)
+                                env={**os.environ, **env}, check=True)
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1] and outputs[0].count("epoch") == 5

@@ -1,6 +1,10 @@
 """The repository's promises to a new reader: README commands, CI and the book's files agree."""
+import json
 import pathlib
 import re
+import sys
+
+import yaml  # PyYAML comes with Jupyter Book
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -22,10 +26,6 @@ def test_readme_has_exactly_two_set_up_commands():
 
 
 # --- Publishing: the configuration, the workflows, and the notebooks' install cell -------------
-import json  # noqa: E402
-import sys  # noqa: E402
-
-import yaml  # noqa: E402  (PyYAML comes with Jupyter Book)
 
 
 def config():

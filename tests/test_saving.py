@@ -58,6 +58,9 @@ def test_a_pickled_object_is_refused_and_never_unpickled(tmp_path):
     assert not marker.exists() and unchanged(target, before)
 
 
+SHAPES = {"layer0.weights": (4, 3), "layer0.biases": (1, 3), "layer2.weights": (3, 2), "layer2.biases": (1, 2)}
+
+
 @pytest.mark.parametrize("make_file, message", [
     (lambda p: p.write_text("not an archive"), "is not an .npz file"),
     (lambda p: np.save(p, np.zeros((4, 3))), "is not an .npz file"),
@@ -77,8 +80,6 @@ def test_a_bad_file_gives_a_clear_error_and_leaves_the_network_unchanged(tmp_pat
         load_parameters(target, path)
     assert unchanged(target, before)
 
-
-SHAPES = {"layer0.weights": (4, 3), "layer0.biases": (1, 3), "layer2.weights": (3, 2), "layer2.biases": (1, 2)}
 
 
 def test_a_float32_network_loads_float64_parameters_as_float32(tmp_path):
