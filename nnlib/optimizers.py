@@ -4,21 +4,28 @@ Every optimizer has ``step(layers)``: one update of every parameter of every lay
 that has parameters, using the gradients the last ``backward`` pass stored. One call is one
 iteration, however many layers there are. All share learning-rate decay:
 
-    lr_t = learning_rate / (1 + decay * t),   t = number of completed steps.
+    lr_t = learning_rate / (1 + decay * t),   t = ``iterations``, the number of completed steps.
 
-State (momentums, caches) lives in the optimizer, one entry per parameter, so two optimizers
-never share it and a new optimizer starts fresh on layers an old one trained.
+State lives in the optimizer, one dictionary per parameter, under the names of the chapters'
+symbols: ``optimizer.state[(layer, "weights")]["G"]`` is AdaGrad's G for that layer's weights.
 
-The updates are written in place into buffers made on the first step, so training allocates no
-new parameter-sized arrays per step; the comment above each block gives the formula it computes.
-Scalars are Python floats so that a float32 network stays float32 (NumPy 2 promotes float32
-arrays combined with NumPy float64 scalars).
+    optimizer        state        symbol in the book
+    GradientDescent  "velocity"   v, with momentum > 0 (plain descent keeps no state)
+    AdaGrad          "G"          G, the sum of squared gradients
+    RMSProp          "G"          G, the moving average of squared gradients
+    Adam             "M", "G"     M and G, the moving averages of g and g**2 (before correction)
+
+A step is all or nothing: every check runs, and every new value is computed into private work
+buffers (an overflow raises), before the first parameter or state entry changes; a step that fails leaves the network
+and the optimizer as they were. The buffers are made on the first step, so training allocates no
+new parameter-sized arrays per step. Scalars are Python floats so that a float32 network stays
+float32 (NumPy 2 promotes float32 arrays combined with NumPy float64 scalars).
 """
 import math
 
 import numpy as np
 
-from ._checks import check_number
+from ._checks import NonFiniteError, check_number
 
 
 def parameters(layers):
@@ -27,21 +34,30 @@ def parameters(layers):
         raise TypeError(f"layers must be a list of layers, got {type(layers).__name__}")
     for layer in layers:
         for name in getattr(layer, "param_names", ()):
-            yield layer, name, getattr(layer, name), getattr(layer, "d" + name)
+            yield layer, name, getattr(layer, name), getattr(layer, "d" + name, None)
 
 
 class Optimizer:
-    """What all optimizers share: the iteration counter, decay, and per-parameter state.
+    """What all optimizers share: the step counter, decay, per-parameter state, and the checks.
 
-    ``state`` maps ``(layer, parameter name)`` to that parameter's buffers (``"momentum"``,
-    ``"cache"``, and a ``"scratch"`` array for intermediate results), made on its first step.
+    A subclass names its state (``state_names``) and writes one update, ``_update(g, state, new,
+    lr, t)``: from the gradient ``g`` and the current ``state``, it writes the next value of every
+    state entry into ``new[name]`` and the change of the parameter into ``new["delta"]``
+    (``theta <- theta + delta``), leaving ``state`` untouched. ``step`` then applies it.
+
+    An optimizer belongs to the parameters of its first step: stepping other layers later is an
+    error (its step count and state describe the first ones). Make one optimizer per network.
     """
+
+    state_names = ()
 
     def __init__(self, learning_rate, decay):
         self.learning_rate = check_number(learning_rate, "learning_rate", low=0, low_open=True)
         self.decay = check_number(decay, "decay", low=0)
         self.iterations = 0
         self.state = {}
+        self._work = {}  # private buffers for the next values: {key: {name: array, "delta": array}}
+        self._keys = None  # the (layer, name) pairs of the first step
 
     @property
     def current_learning_rate(self):
@@ -49,135 +65,174 @@ class Optimizer:
         return self.learning_rate / (1.0 + self.decay * self.iterations)
 
     def step(self, layers):
-        """Update every parameter in ``layers`` once, then count one iteration."""
+        """Update every parameter in ``layers`` once, then count one iteration.
+
+        Raises ``ValueError``/``TypeError`` before anything changes when a gradient is missing,
+        of the wrong shape or not floats, a parameter is read-only, a layer is listed twice, or
+        the layers are not the ones this optimizer stepped before; and ``NonFiniteError`` (a
+        ``ValueError``) when a gradient or the update it leads to is not finite (an overflow).
+        """
+        found = self._checked(layers)
+        lr, t = self.current_learning_rate, self.iterations + 1
+        try:
+            # An overflow raises here, instead of writing inf into the new values.
+            with np.errstate(over="raise", invalid="raise"):
+                for layer, name, param, grad in found:
+                    key = (layer, name)
+                    self._make_buffers(key, param)
+                    self._update(grad, self.state[key], self._work[key], lr, t)
+        except FloatingPointError:
+            raise NonFiniteError(
+                f"the update of {layer!r}.{name} overflows: nothing was changed; try a smaller "
+                "learning_rate"
+            ) from None
+        # Every check has passed: only now do the parameters and the state change. The new
+        # state becomes the state by swapping arrays with the work buffers (no copy), so read
+        # optimizer.state after a step rather than keeping its arrays from an earlier one.
+        for layer, name, param, _ in found:
+            key = (layer, name)
+            state, new = self.state[key], self._work[key]
+            param += new["delta"]
+            for state_name in self.state_names:
+                state[state_name], new[state_name] = new[state_name], state[state_name]
+        self.iterations += 1
+
+    def _checked(self, layers):
         found = list(parameters(layers))
         if not found:
             raise ValueError("layers must contain at least one layer with parameters (e.g. Dense)")
+        keys = [(layer, name) for layer, name, _, _ in found]
+        if len(set(keys)) != len(keys):
+            raise ValueError("layers lists the same layer twice: each parameter is updated once per step")
+        if self._keys is not None and set(keys) != self._keys:
+            raise ValueError(
+                "layers are not the ones this optimizer stepped before: its step count and state "
+                "belong to those; create one optimizer per network"
+            )
         for layer, name, param, grad in found:
-            if grad is None:
-                raise ValueError(f"{layer!r} has no gradient d{name}: call backward() before step()")
             if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
                 raise TypeError(f"{layer!r}.{name} must be a NumPy array of floats")
+            if not param.flags.writeable:
+                raise ValueError(f"{layer!r}.{name} is read-only: the optimizer updates it in place")
+            if grad is None:
+                raise ValueError(f"{layer!r} has no gradient d{name}: call backward() before step()")
+            if not isinstance(grad, np.ndarray) or grad.dtype.kind != "f":
+                raise TypeError(f"{layer!r}.d{name} must be a NumPy array of floats")
             if grad.shape != param.shape:
                 raise ValueError(f"{layer!r}.d{name} has shape {grad.shape}, {name} has {param.shape}")
-        lr = self.current_learning_rate
-        for layer, name, param, grad in found:
-            key = (layer, name)
-            state = self.state.get(key)
-            # A parameter the user replaced by one of another shape or dtype is a new parameter.
-            if state is None or state["scratch"].shape != param.shape or state["scratch"].dtype != param.dtype:
-                state = self.state[key] = self._new_state(param)
-            self._update(param, grad, state, lr)
-        self.iterations += 1
+            # min and max are NaN or infinite exactly when some entry is, and allocate no array.
+            if not (math.isfinite(grad.min()) and math.isfinite(grad.max())):
+                raise NonFiniteError(f"{layer!r}.d{name} contains NaN or infinity: nothing was changed")
+        if self._keys is None:
+            self._keys = set(keys)
+        return found
 
-    def _new_state(self, param):
-        return {"scratch": np.zeros_like(param)}
+    def _make_buffers(self, key, param):
+        work = self._work.get(key)
+        # A parameter the user replaced by one of another shape or dtype is a new parameter.
+        if work is None or work["delta"].shape != param.shape or work["delta"].dtype != param.dtype:
+            self.state[key] = {name: np.zeros_like(param) for name in self.state_names}
+            self._work[key] = {name: np.zeros_like(param) for name in self.state_names + ("delta",)}
 
-    def _update(self, param, grad, state, lr):
+    def _update(self, g, state, new, lr, t):
         raise NotImplementedError
 
 
 class GradientDescent(Optimizer):
-    r"""Gradient descent with optional momentum.
+    r"""Gradient descent with optional momentum (chapters 5 and 6).
 
-    ``M <- momentum * M - lr_t * g``;  ``theta <- theta + M``  (M starts at 0).
-    With ``momentum=0`` this is plain ``theta <- theta - lr_t * g``.
+    ``v <- momentum * v - lr_t * g``;  ``theta <- theta + v``  (the velocity v starts at 0).
+    With ``momentum=0`` this is plain ``theta <- theta - lr_t * g``, and there is no state.
+
+    State per parameter: ``"velocity"`` (v), when ``momentum > 0``.
     """
 
     def __init__(self, learning_rate=1e-3, decay=0.0, momentum=0.0):
         super().__init__(learning_rate, decay)
         self.momentum = check_number(momentum, "momentum", low=0, high=1, high_open=True)
+        self.state_names = ("velocity",) if self.momentum else ()
 
-    def _new_state(self, param):
-        return {"scratch": np.zeros_like(param), "momentum": np.zeros_like(param)}
-
-    def _update(self, param, grad, state, lr):
-        step, m = state["scratch"], state["momentum"]
-        # step = -lr * g
-        np.multiply(grad, -lr, out=step)
+    def _update(self, g, state, new, lr, t):
+        delta = new["delta"]
+        # delta = -lr * g
+        np.multiply(g, -lr, out=delta)
         if self.momentum:
-            # M = momentum * M - lr * g
-            m *= self.momentum
-            m += step
-            step = m
-        param += step
+            # v = momentum * v - lr * g;  delta = v
+            v = new["velocity"]
+            np.multiply(state["velocity"], self.momentum, out=v)
+            v += delta
+            np.copyto(delta, v)
 
 
 class AdaGrad(Optimizer):
     r"""AdaGrad: every parameter gets its own rate, shrinking with its history of gradients.
 
     ``G <- G + g**2``;  ``theta <- theta - lr_t * g / (sqrt(G) + epsilon)``  (G starts at 0).
+
+    State per parameter: ``"G"``.
     """
+
+    state_names = ("G",)
 
     def __init__(self, learning_rate=1e-4, decay=0.0, epsilon=1e-7):
         super().__init__(learning_rate, decay)
         self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
 
-    def _new_state(self, param):
-        return {"scratch": np.zeros_like(param), "cache": np.zeros_like(param)}
-
-    def _update(self, param, grad, state, lr):
-        step, cache = state["scratch"], state["cache"]
+    def _update(self, g, state, new, lr, t):
+        G, delta = new["G"], new["delta"]
         # G = G + g**2
-        np.multiply(grad, grad, out=step)
-        cache += step
-        _scaled_step(param, grad, cache, step, lr, self.epsilon)
+        np.multiply(g, g, out=G)
+        G += state["G"]
+        _adaptive_delta(g, G, lr, self.epsilon, out=delta)
 
 
 class RMSProp(Optimizer):
     r"""RMSProp: AdaGrad with a moving average of squared gradients instead of a sum.
 
     ``G <- rho * G + (1 - rho) * g**2``;  ``theta <- theta - lr_t * g / (sqrt(G) + epsilon)``.
+
+    State per parameter: ``"G"``.
     """
+
+    state_names = ("G",)
 
     def __init__(self, learning_rate=1e-4, decay=0.0, epsilon=1e-7, rho=0.9):
         super().__init__(learning_rate, decay)
         self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
         self.rho = check_number(rho, "rho", low=0, high=1, high_open=True)
 
-    def _new_state(self, param):
-        return {"scratch": np.zeros_like(param), "cache": np.zeros_like(param)}
-
-    def _update(self, param, grad, state, lr):
-        step, cache = state["scratch"], state["cache"]
-        # G = rho * G + (1 - rho) * g**2
-        np.multiply(grad, grad, out=step)
-        step *= 1.0 - self.rho
-        cache *= self.rho
-        cache += step
-        _scaled_step(param, grad, cache, step, lr, self.epsilon)
+    def _update(self, g, state, new, lr, t):
+        G, delta = new["G"], new["delta"]
+        # G = rho * G + (1 - rho) * g**2   (delta holds rho * G until the last line)
+        np.multiply(g, g, out=G)
+        G *= 1.0 - self.rho
+        np.multiply(state["G"], self.rho, out=delta)
+        G += delta
+        _adaptive_delta(g, G, lr, self.epsilon, out=delta)
 
 
-def _scaled_step(param, numerator, cache, scratch, lr, epsilon, cache_scale=1.0):
-    """theta <- theta - lr * numerator / (sqrt(cache * cache_scale) + epsilon), in place.
-
-    Computed as theta - (lr / s) * numerator / (sqrt(cache) + epsilon / s) with s = sqrt(cache_scale):
-    the same value, with the scalar factors applied to scalars instead of to whole arrays.
-    """
-    s = math.sqrt(cache_scale)
-    np.sqrt(cache, out=scratch)
-    scratch += epsilon / s
-    np.divide(numerator, scratch, out=scratch)
-    scratch *= lr / s
-    param -= scratch
+def _adaptive_delta(numerator, G, lr, epsilon, *, out):
+    """out = -lr * numerator / (sqrt(G) + epsilon), in place."""
+    np.sqrt(G, out=out)
+    out += epsilon
+    np.divide(numerator, out, out=out)
+    out *= -lr
 
 
 class Adam(Optimizer):
     r"""Adam: momentum (first moment) plus RMSProp (second moment), both bias-corrected.
 
-    With t = 1 on the first step:
+    With t = 1 on the first step (``t = iterations + 1``):
 
     - ``M <- beta_1 * M + (1 - beta_1) * g``
     - ``G <- beta_2 * G + (1 - beta_2) * g**2``
     - ``M_hat = M / (1 - beta_1**t)``,  ``G_hat = G / (1 - beta_2**t)``
     - ``theta <- theta - lr_t * M_hat / (sqrt(G_hat) + epsilon)``
 
-    For speed, ``state`` keeps the *weighted sums* ``S1 = M / (1 - beta_1)`` (key ``"momentum"``)
-    and ``S2 = G / (1 - beta_2)`` (key ``"cache"``), updated as ``S1 <- beta_1 * S1 + g`` and
-    ``S2 <- beta_2 * S2 + g**2``: one array pass fewer each. The bias correction then reads
-    naturally: ``M_hat = S1 / W1`` with ``W1 = (1 - beta_1**t) / (1 - beta_1)``, the sum of the
-    weights ``beta_1**k`` the t gradients so far received, so ``M_hat`` is their weighted mean.
+    State per parameter: ``"M"`` and ``"G"``, the moving averages before correction.
     """
+
+    state_names = ("M", "G")
 
     def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999):
         super().__init__(learning_rate, decay)
@@ -185,20 +240,22 @@ class Adam(Optimizer):
         self.beta_1 = check_number(beta_1, "beta_1", low=0, high=1, high_open=True)
         self.beta_2 = check_number(beta_2, "beta_2", low=0, high=1, high_open=True)
 
-    def _new_state(self, param):
-        return {name: np.zeros_like(param) for name in ("scratch", "momentum", "cache")}
-
-    def _update(self, param, grad, state, lr):
-        step, s1, s2 = state["scratch"], state["momentum"], state["cache"]
-        t = self.iterations + 1
-        # S1 = beta_1 * S1 + g
-        s1 *= self.beta_1
-        s1 += grad
-        # S2 = beta_2 * S2 + g**2
-        np.multiply(grad, grad, out=step)
-        s2 *= self.beta_2
-        s2 += step
-        # theta -= lr * M_hat / (sqrt(G_hat) + eps), with M_hat = S1 / w1 and G_hat = S2 / w2.
-        w1 = (1.0 - self.beta_1**t) / (1.0 - self.beta_1)
-        w2 = (1.0 - self.beta_2**t) / (1.0 - self.beta_2)
-        _scaled_step(param, s1, s2, step, lr / w1, self.epsilon, cache_scale=1.0 / w2)
+    def _update(self, g, state, new, lr, t):
+        M, G, delta = new["M"], new["G"], new["delta"]
+        # M = beta_1 * M + (1 - beta_1) * g   (delta holds partial terms until the last block)
+        np.multiply(state["M"], self.beta_1, out=M)
+        np.multiply(g, 1.0 - self.beta_1, out=delta)
+        M += delta
+        # G = beta_2 * G + (1 - beta_2) * g**2
+        np.multiply(g, g, out=G)
+        G *= 1.0 - self.beta_2
+        np.multiply(state["G"], self.beta_2, out=delta)
+        G += delta
+        # delta = -lr * M_hat / (sqrt(G_hat) + epsilon)
+        M_hat_scale = 1.0 / (1.0 - self.beta_1**t)
+        G_hat_scale = 1.0 / (1.0 - self.beta_2**t)
+        np.multiply(G, G_hat_scale, out=delta)
+        np.sqrt(delta, out=delta)
+        delta += self.epsilon
+        np.divide(M, delta, out=delta)
+        delta *= -lr * M_hat_scale

@@ -8,7 +8,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._checks import check_count, check_float_array
+from ._checks import NonFiniteError, check_count, check_float_array
 
 
 class Surface(NamedTuple):
@@ -50,12 +50,20 @@ class Point:
 
 
 def descend(optimizer, surface, start, steps):
-    """Take ``steps`` optimizer steps on ``surface`` from ``start``; return the (steps + 1, 2) path."""
+    """Take ``steps`` optimizer steps on ``surface`` from ``start``; return the (steps + 1, 2) path.
+
+    A walk that diverges (its gradient or its update overflows) stops there, and the rest of
+    the path is NaN, which plots leave out.
+    """
     steps = check_count(steps, "steps", low=0)
     point = Point(start)
-    path = [point.position[0].copy()]
-    for _ in range(steps):
+    path = np.full((steps + 1, 2), np.nan)
+    path[0] = point.position[0]
+    for step in range(1, steps + 1):
         point.dposition = np.array([surface.gradient(*point.position[0])], dtype=float)
-        optimizer.step([point])
-        path.append(point.position[0].copy())
-    return np.array(path)
+        try:
+            optimizer.step([point])
+        except NonFiniteError:
+            break
+        path[step] = point.position[0]
+    return path

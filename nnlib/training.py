@@ -114,7 +114,13 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
                 if max_loss is None:
                     max_loss = 100 * max(np.log(logits.shape[1]), batch_loss)
                 backward(network, loss)
-                optimizer.step(network)
+                try:
+                    optimizer.step(network)
+                except NonFiniteError as exc:  # the gradients or the update overflowed
+                    raise DivergenceError(
+                        f"{exc} at epoch {epoch}, step {step} (learning rate "
+                        f"{optimizer.current_learning_rate:g}): try a smaller learning rate"
+                    ) from exc
                 total_loss += batch_loss * len(X_batch)
                 total_correct += (logits.argmax(axis=1) == class_indices(y_batch)).sum()
         history["loss"].append(total_loss / len(X))

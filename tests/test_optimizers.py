@@ -148,3 +148,113 @@ def test_dense_layer_parameters_of_a_float32_network_stay_float32():
         layer.backward(np.ones((4, 2), dtype=np.float32))
         optimizer.step([layer])
         assert layer.weights.dtype == np.float32 and layer.biases.dtype == np.float32
+
+
+# --- The state a reader inspects holds the chapters' quantities, under their symbols' names ------
+
+
+def one_step(optimizer, g=2.0):
+    """One step on a 1x1 layer with gradient ``g``; return that weight's state entries."""
+    layer = Dense(1, 1, rng=0)
+    layer.dweights, layer.dbiases = np.array([[g]]), np.array([[g]])
+    optimizer.step([layer])
+    return {name: value.item() for name, value in optimizer.state[(layer, "weights")].items()}
+
+
+def test_adam_state_holds_m_and_g_as_chapter_9_defines_them():
+    # M = (1 - 0.9) * 2 = 0.2;  G = (1 - 0.999) * 2**2 = 0.004.
+    assert one_step(Adam()) == pytest.approx({"M": 0.2, "G": 0.004}, rel=1e-12)
+
+
+def test_adagrad_and_rmsprop_state_hold_g():
+    assert one_step(AdaGrad(0.1)) == pytest.approx({"G": 4.0}, rel=1e-15)  # G = 0 + 2**2
+    assert one_step(RMSProp(0.1, rho=0.9)) == pytest.approx({"G": 0.4}, rel=1e-12)  # 0.1 * 2**2
+
+
+def test_momentum_state_holds_the_velocity_and_plain_descent_none():
+    # v = 0.9 * 0 - 0.1 * 2 = -0.2, then 0.9 * -0.2 - 0.1 * 2 = -0.38.
+    layer = Dense(1, 1, rng=0)
+    optimizer = GradientDescent(0.1, momentum=0.9)
+    for expected in (-0.2, -0.38):
+        layer.dweights, layer.dbiases = np.array([[2.0]]), np.array([[2.0]])
+        optimizer.step([layer])
+        assert optimizer.state[(layer, "weights")]["velocity"].item() == pytest.approx(expected, rel=1e-12)
+    assert one_step(GradientDescent(0.1)) == {}
+
+
+def test_the_state_holds_no_work_buffer():
+    for optimizer in (GradientDescent(0.1, momentum=0.5), AdaGrad(), RMSProp(), Adam()):
+        assert set(one_step(optimizer)) == set(optimizer.state_names)
+
+
+# --- A step is all or nothing, and an optimizer belongs to one network ---------------------------
+
+
+def two_layers(seed=0):
+    rng = np.random.default_rng(seed)
+    network = [Dense(3, 4, rng=rng), Dense(4, 2, rng=rng)]
+    for layer in network:
+        layer.dweights = rng.standard_normal(layer.weights.shape)
+        layer.dbiases = rng.standard_normal(layer.biases.shape)
+    return network
+
+
+def snapshot(network, optimizer):
+    params = [a.copy() for layer in network for a in (layer.weights, layer.biases)]
+    state = {k: {n: a.copy() for n, a in v.items()} for k, v in optimizer.state.items()}
+    return params, state, optimizer.iterations
+
+
+def assert_unchanged(before, network, optimizer):
+    params, state, iterations = before
+    for a, b in zip(params, [a for layer in network for a in (layer.weights, layer.biases)]):
+        np.testing.assert_array_equal(a, b)
+    assert optimizer.iterations == iterations
+    assert state.keys() == optimizer.state.keys()
+    for key in state:
+        for name in state[key]:
+            np.testing.assert_array_equal(state[key][name], optimizer.state[key][name])
+
+
+OPTIMIZERS = [lambda: GradientDescent(1e200, momentum=0.9), lambda: AdaGrad(0.1), lambda: RMSProp(0.1),
+              lambda: Adam(0.1)]
+OPTIMIZER_IDS = ["momentum", "adagrad", "rmsprop", "adam"]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=OPTIMIZER_IDS)
+@pytest.mark.parametrize("spoil, message", [
+    (lambda net: net[1].biases.setflags(write=False), "read-only"),
+    (lambda net: setattr(net[1], "dbiases", np.full((1, 2), np.nan)), "NaN or infinity"),
+    (lambda net: setattr(net[1], "dweights", net[1].dweights * 1j), "must be a NumPy array of floats"),
+    # 1e200 squared overflows G in the adaptive methods; 1e200 * 1e200 overflows the velocity.
+    (lambda net: setattr(net[1], "dweights", np.full((4, 2), 1e200) * np.array([1.0, -1.0])), "overflows"),
+], ids=["read-only", "nan-gradient", "complex-gradient", "overflow"])
+def test_a_failed_step_changes_nothing(make, spoil, message):
+    network, optimizer = two_layers(), make()
+    optimizer.step(network)  # some state to protect
+    before = snapshot(network, optimizer)
+    spoil(network)
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises((ValueError, TypeError), match=message):
+            optimizer.step(network)
+    assert_unchanged(before, network, optimizer)
+
+
+def test_the_same_layer_twice_in_one_step_is_refused():
+    network, optimizer = two_layers(), Adam(0.1)
+    before = snapshot(network, optimizer)
+    with pytest.raises(ValueError, match="the same layer twice"):
+        optimizer.step([network[0], network[1], network[0]])
+    assert_unchanged(before, network, optimizer)
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS, ids=OPTIMIZER_IDS)
+def test_an_optimizer_refuses_a_second_network(make):
+    a, b, optimizer = two_layers(0), two_layers(1), make()
+    optimizer.step(a)
+    before = snapshot(b, optimizer)
+    with pytest.raises(ValueError, match="create one optimizer per network"):
+        optimizer.step(b)
+    assert_unchanged(before, b, optimizer)
+    optimizer.step(a)  # its own network still steps
+    assert optimizer.iterations == 2

@@ -88,14 +88,14 @@ def run(optimizer, gradients, record):
 @SETTINGS
 @given(gradients=gradient_sequences, lr=st.floats(1e-4, 1.0))
 def test_adagrad_effective_rate_never_increases(gradients, lr):
-    rates = run(AdaGrad(lr), gradients, lambda s, p: lr / (np.sqrt(s["cache"][0]) + 1e-7))
+    rates = run(AdaGrad(lr), gradients, lambda s, p: lr / (np.sqrt(s["G"][0]) + 1e-7))
     assert (np.diff(rates, axis=0) <= 0).all()
 
 
 @SETTINGS
 @given(gradients=gradient_sequences, rho=st.floats(0, 0.999))
 def test_rmsprop_cache_stays_between_zero_and_the_largest_squared_gradient(gradients, rho):
-    caches = run(RMSProp(0.01, rho=rho), gradients, lambda s, p: s["cache"][0, 0].copy())
+    caches = run(RMSProp(0.01, rho=rho), gradients, lambda s, p: s["G"][0, 0].copy())
     largest = np.maximum.accumulate(np.square(gradients))
     assert (caches >= 0).all() and (caches <= largest * (1 + 1e-12)).all()
 
