@@ -170,11 +170,15 @@ class AdaGrad(Optimizer):
     ``G <- G + g**2``;  ``theta <- theta - lr_t * g / (sqrt(G) + epsilon)``  (G starts at 0).
 
     State per parameter: ``"G"``.
+
+    The default rate, 0.05, reaches 96-97% test accuracy on the book's digits in 20 epochs
+    (PyTorch's default 0.01 reaches 95%; Keras's 0.001, 68%; the 1e-4 of the tutorial this book
+    grew from, 15%). AdaGrad's rate is a step length: every parameter's first step is about it.
     """
 
     state_names = ("G",)
 
-    def __init__(self, learning_rate=1e-4, decay=0.0, epsilon=1e-7):
+    def __init__(self, learning_rate=0.05, decay=0.0, epsilon=1e-7):
         super().__init__(learning_rate, decay)
         self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
 
@@ -192,11 +196,14 @@ class RMSProp(Optimizer):
     ``G <- rho * G + (1 - rho) * g**2``;  ``theta <- theta - lr_t * g / (sqrt(G) + epsilon)``.
 
     State per parameter: ``"G"``.
+
+    The default rate, 0.001 (Keras's; PyTorch's is 0.01 with rho 0.99), reaches 96% test
+    accuracy on the book's digits in 20 epochs; the tutorial's 1e-4 reaches 79%.
     """
 
     state_names = ("G",)
 
-    def __init__(self, learning_rate=1e-4, decay=0.0, epsilon=1e-7, rho=0.9):
+    def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, rho=0.9):
         super().__init__(learning_rate, decay)
         self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
         self.rho = check_number(rho, "rho", low=0, high=1, high_open=True)
