@@ -43,7 +43,8 @@ class Optimizer:
     A subclass names its state (``state_names``) and writes one update, ``_update(g, state, new,
     lr, t)``: from the gradient ``g`` and the current ``state``, it writes the next value of every
     state entry into ``new[name]`` and the change of the parameter into ``new["delta"]``
-    (``theta <- theta + delta``), leaving ``state`` untouched. ``step`` then applies it.
+    (``theta <- theta + delta``), leaving ``state`` untouched; ``new["scratch"]`` is free for
+    intermediate results. ``step`` then applies it.
 
     An optimizer belongs to the parameters of its first step: stepping other layers later is an
     error (its step count and state describe the first ones). Make one optimizer per network.
@@ -56,7 +57,7 @@ class Optimizer:
         self.decay = check_number(decay, "decay", low=0)
         self.iterations = 0
         self.state = {}
-        self._work = {}  # private buffers for the next values: {key: {name: array, "delta": array}}
+        self._work = {}  # private buffers: {key: {next state..., "delta": ..., "scratch": ...}}
         self._keys = None  # the (layer, name) pairs of the first step
 
     @property
@@ -132,24 +133,49 @@ class Optimizer:
         # A parameter the user replaced by one of another shape or dtype is a new parameter.
         if work is None or work["delta"].shape != param.shape or work["delta"].dtype != param.dtype:
             self.state[key] = {name: np.zeros_like(param) for name in self.state_names}
-            self._work[key] = {name: np.zeros_like(param) for name in self.state_names + ("delta",)}
+            self._work[key] = self._work_buffers(param)
+
+    def _work_buffers(self, param):
+        """Zeroed private buffers for one parameter: its next state, ``delta`` and ``scratch``."""
+        return {name: np.zeros_like(param) for name in self.state_names + ("delta", "scratch")}
+
+    def _load_state(self, state, iterations):
+        """Continue from a checkpoint (``nnlib.load_checkpoint``), as if after ``iterations`` steps.
+
+        ``state`` maps every ``(layer, name)`` of one network to its ``{state name: array}``, of
+        the parameter's shape and dtype; the optimizer then belongs to those parameters. The work
+        buffers are made here too: ``_make_buffers`` restarts from zeros a parameter without them.
+        """
+        self.state = state
+        self._work = {key: self._work_buffers(getattr(*key)) for key in state}
+        self._keys = set(state)
+        self.iterations = iterations
 
     def _update(self, g, state, new, lr, t):
         raise NotImplementedError
 
 
 class GradientDescent(Optimizer):
-    r"""Gradient descent with optional momentum (chapters 5 and 6).
+    r"""Gradient descent with optional momentum, classical or Nesterov (chapters 5 and 6).
 
     ``v <- momentum * v - lr_t * g``;  ``theta <- theta + v``  (the velocity v starts at 0).
     With ``momentum=0`` this is plain ``theta <- theta - lr_t * g``, and there is no state.
 
+    ``nesterov=True`` looks ahead: it steps by where the velocity is about to take it, then
+    corrects with the gradient, ``theta <- theta + momentum * v - lr_t * g`` (with the v just
+    updated). This is PyTorch's ``SGD(nesterov=True)``, written in the velocity form.
+
     State per parameter: ``"velocity"`` (v), when ``momentum > 0``.
     """
 
-    def __init__(self, learning_rate=1e-3, decay=0.0, momentum=0.0):
+    def __init__(self, learning_rate=1e-3, decay=0.0, momentum=0.0, nesterov=False):
         super().__init__(learning_rate, decay)
         self.momentum = check_number(momentum, "momentum", low=0, high=1, high_open=True)
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False, got {type(nesterov).__name__}")
+        if nesterov and not self.momentum:
+            raise ValueError("nesterov=True needs a momentum > 0")
+        self.nesterov = nesterov
         self.state_names = ("velocity",) if self.momentum else ()
 
     def _update(self, g, state, new, lr, t):
@@ -157,11 +183,17 @@ class GradientDescent(Optimizer):
         # delta = -lr * g
         np.multiply(g, -lr, out=delta)
         if self.momentum:
-            # v = momentum * v - lr * g;  delta = v
+            # v = momentum * v - lr * g
             v = new["velocity"]
             np.multiply(state["velocity"], self.momentum, out=v)
             v += delta
-            np.copyto(delta, v)
+            if self.nesterov:
+                # delta = momentum * v - lr * g  (delta still holds -lr * g)
+                np.multiply(v, self.momentum, out=new["scratch"])
+                delta += new["scratch"]
+            else:
+                # delta = v
+                np.copyto(delta, v)
 
 
 class AdaGrad(Optimizer):
@@ -209,13 +241,13 @@ class RMSProp(Optimizer):
         self.rho = check_number(rho, "rho", low=0, high=1, high_open=True)
 
     def _update(self, g, state, new, lr, t):
-        G, delta = new["G"], new["delta"]
-        # G = rho * G + (1 - rho) * g**2   (delta holds rho * G until the last line)
-        np.multiply(g, g, out=G)
-        G *= 1.0 - self.rho
-        np.multiply(state["G"], self.rho, out=delta)
-        G += delta
-        _adaptive_delta(g, G, lr, self.epsilon, out=delta)
+        G, scratch = new["G"], new["scratch"]
+        # G = rho * G + (1 - rho) * g**2
+        np.multiply(state["G"], self.rho, out=G)
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - self.rho
+        G += scratch
+        _adaptive_delta(g, G, lr, self.epsilon, out=new["delta"])
 
 
 def _adaptive_delta(numerator, G, lr, epsilon, *, out):
@@ -248,16 +280,16 @@ class Adam(Optimizer):
         self.beta_2 = check_number(beta_2, "beta_2", low=0, high=1, high_open=True)
 
     def _update(self, g, state, new, lr, t):
-        M, G, delta = new["M"], new["G"], new["delta"]
-        # M = beta_1 * M + (1 - beta_1) * g   (delta holds partial terms until the last block)
+        M, G, delta, scratch = new["M"], new["G"], new["delta"], new["scratch"]
+        # M = beta_1 * M + (1 - beta_1) * g
         np.multiply(state["M"], self.beta_1, out=M)
-        np.multiply(g, 1.0 - self.beta_1, out=delta)
-        M += delta
+        np.multiply(g, 1.0 - self.beta_1, out=scratch)
+        M += scratch
         # G = beta_2 * G + (1 - beta_2) * g**2
-        np.multiply(g, g, out=G)
-        G *= 1.0 - self.beta_2
-        np.multiply(state["G"], self.beta_2, out=delta)
-        G += delta
+        np.multiply(state["G"], self.beta_2, out=G)
+        np.multiply(g, g, out=scratch)
+        scratch *= 1.0 - self.beta_2
+        G += scratch
         # delta = -lr * M_hat / (sqrt(G_hat) + epsilon)
         M_hat_scale = 1.0 / (1.0 - self.beta_1**t)
         G_hat_scale = 1.0 / (1.0 - self.beta_2**t)

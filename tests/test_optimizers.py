@@ -32,6 +32,14 @@ def test_gradient_descent_with_decay_and_momentum_by_hand():
     np.testing.assert_allclose(path, expected, rtol=1e-12)
 
 
+def test_nesterov_momentum_by_hand():
+    # v <- 0.5 v - 0.1 g;  theta <- theta + 0.5 v - 0.1 g (with the updated v).
+    # g = 1:   v = -0.1,                 step = -0.05 - 0.1  = -0.15
+    # g = 0.9: v = -0.05 - 0.09 = -0.14, step = -0.07 - 0.09 = -0.16
+    path = run_steps(GradientDescent(0.1, momentum=0.5, nesterov=True), [1.0, 0.9], [0.0, 0.0])
+    np.testing.assert_allclose([w for w, _ in path], [0.85, 0.69], rtol=1e-12)
+
+
 def test_plain_gradient_descent_by_hand():
     path = run_steps(GradientDescent(0.5), [1.0, 2.0, -4.0], [0.0, 0.0, 1.0])
     np.testing.assert_allclose(path, [(0.5, -2.0), (-0.5, -2.0), (1.5, -2.5)], rtol=1e-12)
@@ -272,3 +280,10 @@ def test_adagrad_and_rmsprop_defaults_train_the_digits(make):
     history = nnlib.train(network, nnlib.SoftmaxCrossEntropy(), make(), X_train, y_train, epochs=20,
                           batch_size=32, rng=1, X_test=X_test, y_test=y_test)
     assert history["test_accuracy"][-1] >= 0.95
+
+
+def test_nesterov_needs_momentum_and_a_bool():
+    with pytest.raises(ValueError, match="nesterov=True needs a momentum > 0"):
+        GradientDescent(0.1, nesterov=True)
+    with pytest.raises(TypeError, match="nesterov must be True or False"):
+        GradientDescent(0.1, momentum=0.9, nesterov="yes")

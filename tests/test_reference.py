@@ -76,3 +76,5 @@ def test_the_fixture_covers_every_optimizer_with_and_without_decay():
     for kind in ("GradientDescent", "AdaGrad", "RMSProp", "Adam"):
         assert (kind, False) in kinds and (kind, True) in kinds
     assert any(c["nnlib"][1].get("momentum") for c in MAPPED)
+    # Nesterov at two values of the momentum.
+    assert {c["nnlib"][1]["momentum"] for c in MAPPED if c["nnlib"][1].get("nesterov")} == {0.5, 0.9}

@@ -10,8 +10,11 @@ and needs no torch. The problem: a seeded 4-5-3 MLP with ReLU, softmax cross-ent
 How the hyperparameters map (nnlib -> torch.optim):
 
 - GradientDescent(lr)                  -> SGD(lr)
-- GradientDescent(lr, momentum=m)      -> SGD(lr, momentum=m). nnlib keeps M = -lr * torch's
-  velocity v (v <- m v + g, theta <- theta - lr v), the same trajectory while lr is constant.
+- GradientDescent(lr, momentum=m)      -> SGD(lr, momentum=m). nnlib keeps its velocity
+  v = -lr * torch's buffer b (b <- m b + g, theta <- theta - lr b), the same trajectory while lr
+  is constant.
+- GradientDescent(lr, momentum=m, nesterov=True) -> SGD(lr, momentum=m, nesterov=True): torch
+  steps by -lr (g + m b), nnlib by m v - lr g with the updated v, the same while lr is constant.
 - GradientDescent(lr, decay=d)         -> SGD(lr) with LambdaLR(lambda t: 1 / (1 + d t)), stepped
   after each optimizer step, so step t uses lr / (1 + d t) with t = completed steps.
 - AdaGrad(lr, decay=d, epsilon=e)      -> Adagrad(lr, lr_decay=d, eps=e), torch's own decay.
@@ -35,6 +38,8 @@ CASES = [
     {"name": "sgd", "nnlib": ["GradientDescent", {"learning_rate": 0.1}]},
     {"name": "sgd_decay", "nnlib": ["GradientDescent", {"learning_rate": 0.1, "decay": 0.05}]},
     {"name": "sgd_momentum", "nnlib": ["GradientDescent", {"learning_rate": 0.05, "momentum": 0.9}]},
+    {"name": "sgd_nesterov_0.9", "nnlib": ["GradientDescent", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}]},
+    {"name": "sgd_nesterov_0.5", "nnlib": ["GradientDescent", {"learning_rate": 0.1, "momentum": 0.5, "nesterov": True}]},
     {"name": "adagrad", "nnlib": ["AdaGrad", {"learning_rate": 0.05, "epsilon": 1e-7}]},
     {"name": "adagrad_decay", "nnlib": ["AdaGrad", {"learning_rate": 0.05, "decay": 0.05, "epsilon": 1e-7}]},
     {"name": "rmsprop", "nnlib": ["RMSProp", {"learning_rate": 0.01, "rho": 0.9, "epsilon": 1e-7}]},
@@ -50,7 +55,8 @@ CASES = [
 def torch_optimizer(kind, hp, params):
     lr, decay = hp["learning_rate"], hp.get("decay", 0.0)
     if kind == "GradientDescent":
-        optimizer = torch.optim.SGD(params, lr=lr, momentum=hp.get("momentum", 0.0))
+        optimizer = torch.optim.SGD(params, lr=lr, momentum=hp.get("momentum", 0.0),
+                                    nesterov=hp.get("nesterov", False))
     elif kind == "AdaGrad":
         # torch's own lr_decay is exactly lr / (1 + decay * completed steps): no scheduler needed.
         return torch.optim.Adagrad(params, lr=lr, lr_decay=decay, eps=hp["epsilon"]), None
