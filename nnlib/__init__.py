@@ -6,13 +6,19 @@ Small, readable NumPy: one class per idea, each with ``forward``/``backward`` (l
 from .data import batches, load_digits
 from .layers import Dense, ReLU
 from .losses import SoftmaxCrossEntropy
-from .optimizers import AdaGrad, Adam, GradientDescent, Optimizer, RMSProp
-from .saving import load_parameters, save_parameters
-from .training import DivergenceError, backward, evaluate, forward, predict, train
+from .optimizers import AdaGrad, Adam, AdamW, GradientDescent, Optimizer, RMSProp
+from .schedules import (CosineDecay, ExponentialDecay, InverseTimeDecay, LinearWarmup, Schedule,
+                        StepDecay)
+from .saving import load_checkpoint, load_parameters, save_checkpoint, save_parameters
+from .training import (DivergenceError, StuckTrainingWarning, backward, evaluate, forward, predict,
+                       train)
 
 __all__ = [
+    "AdamW", "CosineDecay", "ExponentialDecay", "InverseTimeDecay", "LinearWarmup", "Schedule",
+    "StepDecay",
     "AdaGrad", "Adam", "Dense", "DivergenceError", "GradientDescent", "Optimizer", "RMSProp",
-    "ReLU", "SoftmaxCrossEntropy", "backward", "batches", "evaluate", "forward", "load_digits",
-    "load_parameters", "predict", "save_parameters", "train",
+    "ReLU", "SoftmaxCrossEntropy", "StuckTrainingWarning", "backward", "batches", "evaluate",
+    "forward", "load_checkpoint", "load_digits",
+    "load_parameters", "predict", "save_checkpoint", "save_parameters", "train",
 ]
 __version__ = "0.1.0"

@@ -109,12 +109,32 @@ def check_count(value, name, *, low=1):
 
 
 def check_rng(rng, name="rng"):
-    """Turn ``rng`` (a Generator, an int seed, or None for fresh entropy) into a Generator.
+    """Turn ``rng`` (a Generator, an int seed >= 0, or None for fresh entropy) into a Generator.
 
     Never touches NumPy's global random state.
     """
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        # NumPy refuses negative seeds too, but with a message that does not name the argument.
+        if rng is not None and rng < 0:
+            raise ValueError(f"{name} must be a non-negative int seed, got {rng}")
         return np.random.default_rng(rng)
     raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def check_float_dtype(dtype, name="dtype"):
+    """Return ``dtype`` as a ``numpy.dtype`` after checking it is a floating-point type.
+
+    Integer, boolean and string dtypes are refused: casting pixel values or weights to them
+    silently rounds, binarises or stringifies the numbers.
+    """
+    given = getattr(dtype, "__name__", dtype)  # "str" and "int32" rather than "<class 'str'>"
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise TypeError(f"{name} must be a floating-point type such as numpy.float64, "
+                        f"got {given!r}")
+    return dtype

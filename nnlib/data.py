@@ -3,19 +3,22 @@ import numpy as np
 from sklearn.datasets import load_digits as _sklearn_digits
 from sklearn.model_selection import train_test_split
 
-from ._checks import check_count, check_float_array, check_labels, check_number, check_rng
+from ._checks import (check_count, check_float_array, check_float_dtype, check_labels, check_number,
+                      check_rng)
 
 
 def load_digits(*, test_size=0.25, seed=0, dtype=np.float64):
     """The 1,797 8x8 handwritten digits, split into a training and a test set.
 
     Returns ``X_train, y_train, X_test, y_test``: images flattened to 64 pixel values scaled from
-    0..16 to [0, 1], and integer labels 0..9. The split is stratified (each digit appears in the
+    0..16 to [0, 1] in ``dtype`` (a floating-point type: an integer one would round every pixel
+    to 0 or 1), and integer labels 0..9. The split is stratified (each digit appears in the
     same proportion in both sets) and reproducible: the same ``seed`` gives the same split. The
     data ships with scikit-learn, so nothing is downloaded.
     """
     test_size = check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
     seed = check_count(seed, "seed", low=0)
+    dtype = check_float_dtype(dtype, "dtype")
     digits = _sklearn_digits()
     X = (digits.data / 16.0).astype(dtype)
     y = digits.target.astype(np.int64)

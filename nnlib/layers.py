@@ -6,7 +6,7 @@ returns (and stores) ``.dinputs``, the gradient with respect to the inputs.
 """
 import numpy as np
 
-from ._checks import check_count, check_float_array, check_rng
+from ._checks import check_count, check_float_array, check_float_dtype, check_rng
 
 
 class Dense:
@@ -36,9 +36,7 @@ class Dense:
     def __init__(self, n_inputs, n_neurons, *, rng=None, dtype=np.float64):
         n_inputs = check_count(n_inputs, "n_inputs")
         n_neurons = check_count(n_neurons, "n_neurons")
-        dtype = np.dtype(dtype)
-        if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"dtype must be a floating-point type, got {dtype}")
+        dtype = check_float_dtype(dtype, "dtype")
         rng = check_rng(rng)
         scale = np.sqrt(2.0 / n_inputs)
         self.weights = (scale * rng.standard_normal((n_inputs, n_neurons))).astype(dtype)
@@ -52,6 +50,9 @@ class Dense:
         return f"Dense({n_inputs}, {n_neurons}, dtype={self.weights.dtype})"
 
     def forward(self, inputs):
+        # Forget the last call's inputs first: if this call fails, backward() must not quietly
+        # use them.
+        self.inputs = self.output = None
         n_inputs = self.weights.shape[0]
         inputs = check_float_array(inputs, "inputs", dtype=self.weights.dtype)
         if inputs.shape[1] != n_inputs:
@@ -87,6 +88,7 @@ class ReLU:
         return "ReLU()"
 
     def forward(self, inputs):
+        self.inputs = self.output = None  # as in Dense: a failed call leaves nothing stale
         inputs = check_float_array(inputs, "inputs", ndim=None)
         self.inputs = inputs
         self.output = np.maximum(inputs, 0)

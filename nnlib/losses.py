@@ -27,6 +27,9 @@ class SoftmaxCrossEntropy:
         return "SoftmaxCrossEntropy()"
 
     def forward(self, logits, y):
+        # Forget the last call first: if this one fails, backward() must raise rather than
+        # return the previous batch's gradient.
+        self.output = self.y = None
         logits = check_float_array(logits, "logits")
         n_samples, n_classes = logits.shape
         y = check_labels(y, "y", n_samples=n_samples, n_classes=n_classes)

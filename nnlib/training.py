@@ -2,15 +2,31 @@
 
 A network is a plain list of layers, e.g. ``[Dense(64, 32, rng=0), ReLU(), Dense(32, 10, rng=1)]``.
 """
+import collections
+import math
+import warnings
+
 import numpy as np
 
 from ._checks import (NonFiniteError, check_count, check_float_array, check_labels, check_network,
                       check_number, check_rng, class_indices)
 from .data import _batches
+from .layers import ReLU
+
+# When train() calls a run stuck at chance: the mean of the last STUCK_WINDOW batch losses has
+# stayed within STUCK_MARGIN * ln(C) of ln(C) for STUCK_STEPS steps in a row. The measurements
+# behind these numbers are in train()'s docstring.
+STUCK_WINDOW = 100
+STUCK_MARGIN = 0.02
+STUCK_STEPS = 500
 
 
 class DivergenceError(RuntimeError):
     """The loss blew up during training: the learning rate is almost always too large."""
+
+
+class StuckTrainingWarning(RuntimeWarning):
+    """Training runs but learns nothing: the loss sits at chance, or a ReLU layer has died."""
 
 
 def forward(network, X):
@@ -61,6 +77,25 @@ def train(network, loss, optimizer, X, y, *, epochs, batch_size=32, rng=None,
     infinite, or above ``max_loss``. The default ``max_loss`` is 100 times the larger of ln(C),
     the loss of a uniform guess over C classes, and the first batch's loss: the stable loss
     rarely overflows, so a diverged network shows up as a huge finite loss long before a NaN.
+
+    Warns with ``StuckTrainingWarning``, at most once for each cause in a call, naming the epoch,
+    when a run is stuck rather than diverged:
+
+    - the loss sits at chance: the mean loss of the last 100 steps has stayed within 2% of
+      ln(C) for 500 steps in a row (``STUCK_WINDOW``, ``STUCK_MARGIN``, ``STUCK_STEPS``; the
+      first full window counts, so step 599 is the earliest). A mean, because a batch's loss
+      moves by 5-10% with its mix of labels even when the network's output does not; 500
+      steps, because a network that learns passes ln(C) on its way down and must not be
+      caught there. Measured on the book's digits network (64-64-10, batches of 32, 30 epochs,
+      6 seeds), that stretch is at most 60 steps at rates that learn (gradient descent 0.01 to
+      1, momentum, AdaGrad, RMSProp and Adam at 1e-4 and above) and at most 224 for gradient
+      descent's slow 1e-3, but about 800 to 1,200 for the networks gradient descent at 2 and 3
+      kills. Rates too small to learn at all can trip it too (Adam at 1e-5 and AdaGrad at 1e-4,
+      in 3 of their 12 runs, their loss still near ln(10) after 30 epochs);
+    - a ReLU layer has died: every unit of an ``nnlib.ReLU`` in ``network`` output 0 for every
+      sample of a whole epoch. No gradient passes a silent ReLU, so such a layer cannot recover.
+      (Measured as above: gradient descent at 2, 3 and 10 kills the hidden layer within 2 to
+      19 epochs; runs that train keep at least 5 of its 64 units alive.)
     """
     X = _check_data(network, X, y, "X", "y")
     for role, obj, method in (("loss", loss, "backward"), ("optimizer", optimizer, "step")):
@@ -92,6 +127,7 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
            max_loss, verbose):
     keys = ["loss", "accuracy", "learning_rate"] + (["test_loss", "test_accuracy"] if has_test else [])
     history = {key: [] for key in keys}
+    watch = _StuckWatch(network)
     for epoch in range(1, epochs + 1):
         total_loss = total_correct = 0.0
         # Overflow on the way to a divergence is expected, and reported below as one clear
@@ -113,6 +149,7 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
                     )
                 if max_loss is None:
                     max_loss = 100 * max(np.log(logits.shape[1]), batch_loss)
+                watch.step(batch_loss, logits.shape[1], epoch, step)
                 backward(network, loss)
                 try:
                     optimizer.step(network)
@@ -123,6 +160,7 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
                     ) from exc
                 total_loss += batch_loss * len(X_batch)
                 total_correct += (logits.argmax(axis=1) == class_indices(y_batch)).sum()
+        watch.end_of_epoch(epoch)
         history["loss"].append(total_loss / len(X))
         history["accuracy"].append(float(total_correct) / len(X))
         history["learning_rate"].append(optimizer.current_learning_rate)
@@ -136,6 +174,58 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
                 line += f"  test loss {test_loss:.4f}  test accuracy {test_accuracy:.1%}"
             print(line)
     return history
+
+
+class _StuckWatch:
+    """Watches one train() call for the two signs of a stuck run; warns once for each.
+
+    Call ``step`` after every batch's forward pass and ``end_of_epoch`` after every epoch. The
+    warnings use ``stacklevel=4`` so that they point at the line that called train() (past
+    this class's method, _train and train).
+    """
+
+    def __init__(self, network):
+        self.relus = [(index, layer) for index, layer in enumerate(network)
+                      if isinstance(layer, ReLU)]
+        self.fired = [False] * len(self.relus)  # did any unit of each ReLU output > 0 this epoch?
+        self.recent_losses = collections.deque(maxlen=STUCK_WINDOW)
+        self.steps_at_chance = 0  # consecutive steps with the recent mean within the margin
+        self.warned_chance = self.warned_dead = False
+
+    def step(self, batch_loss, n_classes, epoch, step):
+        for i, (_, layer) in enumerate(self.relus):
+            # max() allocates no array, and a layer that fired is not looked at again this
+            # epoch: usually one cheap check per layer per epoch.
+            self.fired[i] = self.fired[i] or bool(layer.output.max() > 0)
+        if self.warned_chance:
+            return
+        self.recent_losses.append(batch_loss)
+        chance = math.log(n_classes)
+        mean = sum(self.recent_losses) / len(self.recent_losses)
+        near = (len(self.recent_losses) == STUCK_WINDOW
+                and abs(mean - chance) < STUCK_MARGIN * chance)
+        self.steps_at_chance = self.steps_at_chance + 1 if near else 0
+        if self.steps_at_chance >= STUCK_STEPS:
+            self.warned_chance = True
+            warnings.warn(
+                f"training is stuck: at epoch {epoch}, step {step} the mean loss of the last "
+                f"{STUCK_WINDOW} steps, {mean:.4f}, has stayed within {STUCK_MARGIN:.0%} of "
+                f"ln({n_classes}) = {chance:.4f}, the loss of a uniform guess, for {STUCK_STEPS} "
+                "steps: the network predicts no better than chance. Try a smaller learning rate "
+                "(or a larger one, if it is tiny), or re-initialise the network",
+                StuckTrainingWarning, stacklevel=4)
+
+    def end_of_epoch(self, epoch):
+        dead = [f"network[{index}] ({layer.output[0].size} units)"
+                for (index, layer), fired in zip(self.relus, self.fired) if not fired]
+        self.fired = [False] * len(self.relus)
+        if dead and not self.warned_dead:
+            self.warned_dead = True
+            warnings.warn(
+                f"training is stuck: in epoch {epoch} every unit of the ReLU at "
+                f"{' and '.join(dead)} output 0 for every sample. A dead layer passes no gradient, "
+                "so it cannot recover: try a smaller learning rate, or re-initialise the network",
+                StuckTrainingWarning, stacklevel=4)
 
 
 def _check_data(network, X, y, x_name, y_name):

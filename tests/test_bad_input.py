@@ -96,9 +96,12 @@ HYPERPARAMETERS = [
     (GradientDescent, {"momentum": -0.5}, "momentum"),
     (AdaGrad, {"epsilon": 0.0}, "epsilon"),
     (RMSProp, {"epsilon": -1e-7}, "epsilon"),
+    (RMSProp, {"epsilon": 0.0}, "epsilon"),
     (RMSProp, {"rho": 1.0}, "rho"),
     (RMSProp, {"rho": -0.1}, "rho"),
+    (Adam, {"epsilon": 0.0}, "epsilon"),
     (Adam, {"beta_1": 1.0}, "beta_1"),
+    (Adam, {"beta_2": 1.0}, "beta_2"),
     (Adam, {"beta_2": 1.5}, "beta_2"),
     (Adam, {"beta_2": -0.001}, "beta_2"),
     (Adam, {"learning_rate": 0}, "learning_rate"),
@@ -109,6 +112,20 @@ HYPERPARAMETERS = [
 def test_optimizers_reject_hyperparameters_out_of_range(optimizer, kwargs, name):
     with pytest.raises(ValueError, match=f"{name} must be in"):
         optimizer(**kwargs)
+
+
+@pytest.mark.parametrize("optimizer, kwargs", [
+    (GradientDescent, {"learning_rate": 1e-300, "decay": 0.0, "momentum": 0.0}),
+    (GradientDescent, {"momentum": 0.999999}),
+    (AdaGrad, {"epsilon": 1e-300}),
+    (RMSProp, {"epsilon": 1e-300, "rho": 0.0}),
+    (RMSProp, {"rho": 0.999999}),
+    (Adam, {"epsilon": 1e-300, "beta_1": 0.0, "beta_2": 0.0}),
+    (Adam, {"beta_1": 0.999999, "beta_2": 0.999999}),
+])
+def test_optimizers_accept_hyperparameters_at_the_edges_of_their_range(optimizer, kwargs):
+    made = optimizer(**kwargs)
+    assert all(getattr(made, name) == value for name, value in kwargs.items())
 
 
 @pytest.mark.parametrize("value", ["0.1", None, True, [0.1]])
@@ -133,6 +150,32 @@ def test_backward_before_forward_and_wrong_dvalues_shape():
         layer.backward(np.ones((6, 4)))
     with pytest.raises(ValueError, match="call forward"):
         SoftmaxCrossEntropy().backward()
+
+
+# A failed forward must not leave the previous call's state behind: backward() would quietly
+# return the gradient of that earlier batch.
+FAILED_FORWARDS = {
+    "loss, bad labels": (SoftmaxCrossEntropy, lambda loss: loss.forward(X[:, :3], Y),
+                         lambda loss: loss.forward(X[:, :3], Y + 5), lambda loss: loss.backward()),
+    "loss, bad logits": (SoftmaxCrossEntropy, lambda loss: loss.forward(X[:, :3], Y),
+                         lambda loss: loss.forward(with_nan()[:, :3], Y), lambda loss: loss.backward()),
+    "dense, wrong width": (lambda: Dense(4, 5, rng=0), lambda layer: layer.forward(X),
+                           lambda layer: layer.forward(X[:, :2]), lambda layer: layer.backward(np.ones((6, 5)))),
+    "relu, NaN": (ReLU, lambda layer: layer.forward(X), lambda layer: layer.forward(with_nan()),
+                  lambda layer: layer.backward(np.ones((6, 4)))),
+}
+
+
+@pytest.mark.parametrize("make, good, bad, backward", FAILED_FORWARDS.values(), ids=FAILED_FORWARDS.keys())
+def test_backward_after_a_failed_forward_asks_for_forward(make, good, bad, backward):
+    obj = make()
+    good(obj)
+    backward(obj)  # works after the good call
+    with pytest.raises((ValueError, TypeError)):
+        bad(obj)
+    with pytest.raises(ValueError, match="call forward"):
+        backward(obj)
+    assert obj.output is None
 
 
 @pytest.mark.parametrize("args, error, message", [
@@ -219,9 +262,16 @@ ENTRY_POINTS = {
     "test_size string": (lambda: load_digits(test_size="0.2"), TypeError, "test_size must be a real number"),
     "seed negative": (lambda: load_digits(seed=-1), ValueError, "seed must be >= 0"),
     "seed float": (lambda: load_digits(seed=1.5), TypeError, "seed must be an integer"),
+    "digits dtype int": (lambda: load_digits(dtype=int), TypeError, "dtype must be a floating-point type"),
+    "digits dtype str": (lambda: load_digits(dtype=str), TypeError, "dtype must be a floating-point type"),
+    "digits dtype bool": (lambda: load_digits(dtype=np.bool_), TypeError, "dtype must be a floating-point type"),
+    "digits dtype name": (lambda: load_digits(dtype="int32"), TypeError, "dtype must be a floating-point type .*, got 'int32'"),
+    "digits dtype complex": (lambda: load_digits(dtype=np.complex128), TypeError, "dtype must be a floating-point type"),
+    "dense dtype not a type": (lambda: Dense(2, 2, dtype="not a type"), TypeError, "dtype must be a floating-point type"),
     "batches list": (lambda: batches(X.tolist(), Y, 2), TypeError, "X must be a NumPy array"),
     "batches size float": (lambda: batches(X, Y, 2.5), TypeError, "batch_size must be an integer"),
     "batches rng": (lambda: batches(X, Y, 2, rng=np.random.RandomState(0)), TypeError, "rng must be"),
+    "batches rng negative": (lambda: batches(X, Y, 2, rng=-1), ValueError, "rng must be a non-negative int seed, got -1"),
     "batches labels float": (lambda: batches(X, Y.astype(float), 2), TypeError, "y as class indices must be integers"),
     # Training, prediction, evaluation
     "train network not a list": (lambda: train(Dense(4, 3, rng=0), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1), TypeError, "network must be a list of layers"),
@@ -232,6 +282,8 @@ ENTRY_POINTS = {
     "train epochs float": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1.5), TypeError, "epochs must be an integer"),
     "train batch_size zero": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1, batch_size=0), ValueError, "batch_size must be >= 1"),
     "train X_test without y_test": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1, X_test=X), TypeError, "y_test must be given"),
+    "train rng negative": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1, rng=-1), ValueError, "rng must be a non-negative int seed"),
+    "dense rng negative": (lambda: Dense(4, 3, rng=-5), ValueError, "rng must be a non-negative int seed, got -5"),
     "train max_loss zero": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y, epochs=1, max_loss=0), ValueError, "max_loss must be in"),
     "train X ints": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X.astype(int), Y, epochs=1), TypeError, "X must hold floats"),
     "train labels out of range": (lambda: train(network(), SoftmaxCrossEntropy(), Adam(), X, Y + 1, epochs=1), ValueError, r"y must be class indices in \[0, 2\]"),

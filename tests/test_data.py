@@ -39,3 +39,11 @@ def test_batches_check_their_arguments_at_the_call():
         batches(X, y, 0)
     with pytest.raises(ValueError, match="y must have 4 rows"):
         batches(X, y[:3], 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, "float64"])
+def test_digits_come_in_any_floating_dtype_with_their_17_grey_levels(dtype):
+    # An integer dtype would round every pixel to 0 or 1: load_digits refuses it (test_bad_input).
+    X, _, X_test, _ = load_digits(seed=0, dtype=dtype)
+    assert X.dtype == X_test.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(np.unique(X), (np.arange(17) / 16).astype(dtype))  # k/16 is exact

@@ -1,3 +1,8 @@
+import io
+import itertools
+import tracemalloc
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -81,10 +86,198 @@ def test_a_bad_file_gives_a_clear_error_and_leaves_the_network_unchanged(tmp_pat
     assert unchanged(target, before)
 
 
-
 def test_a_float32_network_loads_float64_parameters_as_float32(tmp_path):
     save_parameters(network(0), tmp_path / "net.npz")
     target = [Dense(4, 3, rng=1, dtype=np.float32), ReLU(), Dense(3, 2, rng=2, dtype=np.float32)]
     load_parameters(target, tmp_path / "net.npz")
     assert target[0].weights.dtype == np.float32
     np.testing.assert_allclose(target[0].weights, network(0)[0].weights, rtol=1e-7)
+
+
+# Files made by hand, member by member, to hold what save_parameters never writes.
+
+def npy_header(shape, dtype=np.float64, version=(1, 0)):
+    """The bytes NumPy writes before an array's data."""
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    buffer = io.BytesIO()
+    write = np.lib.format.write_array_header_1_0 if version == (1, 0) else np.lib.format.write_array_header_2_0
+    write(buffer, header)
+    return buffer.getvalue()
+
+
+def write_npz(path, members, compression=zipfile.ZIP_STORED, mode="w"):
+    """Write ``{name: iterable of byte chunks}`` as the members ``<name>.npy`` of a zip file
+    (``mode="a"`` adds them to an existing one)."""
+    with zipfile.ZipFile(path, mode, compression, compresslevel=1) as archive:
+        for name, chunks in members.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                for chunk in chunks:
+                    member.write(chunk)
+
+
+def members_of(network):
+    """The members save_parameters would write for ``network``, as byte chunks."""
+    return {f"layer{i}.{name}": [npy_header(getattr(layer, name).shape), getattr(layer, name).tobytes()]
+            for i, layer in enumerate(network) for name in getattr(layer, "param_names", ())}
+
+
+MiB = 1 << 20
+BIG = [Dense(64, 128, rng=0), ReLU(), Dense(128, 10, rng=1)]  # 78 kB of parameters
+BIG_BYTES = sum(layer.weights.nbytes + layer.biases.nbytes for layer in BIG[::2])
+
+
+def zeros(mib):
+    return itertools.repeat(bytes(MiB), mib)
+
+
+# Each bomb replaces layer2.weights (shape (128, 10)) of BIG by a member a thousand times larger.
+BOMBS = {
+    # 32 MiB of zeros, compressed to 0.15 MB, under a header that declares them
+    "huge declared shape": ([npy_header((4 * MiB,))], zeros(32), zipfile.ZIP_DEFLATED, r"has shape \(4194304,\)"),
+    # the right header, then 32 MiB of zeros NumPy would never read, behind the data
+    "oversized member": ([npy_header((128, 10)), bytes(10240)], zeros(32), zipfile.ZIP_DEFLATED,
+                         "truncated or corrupt: its header declares 10240 bytes of data, the member holds 33564672"),
+    # 8 TiB declared, no data at all: the old loader asked for the memory before reading
+    "8 TiB declared": ([npy_header((1 << 40,))], [], zipfile.ZIP_STORED, r"has shape \(1099511627776,\)"),
+    # zipfile inflates a bzip2 member in one go, whatever its size: refused unopened
+    "bzip2 member": ([npy_header((MiB // 2,))], zeros(4), zipfile.ZIP_BZIP2, "compression method 12"),
+}
+
+
+@pytest.mark.parametrize("head, tail, compression, message", BOMBS.values(), ids=BOMBS.keys())
+def test_a_zip_bomb_is_refused_before_its_data_is_inflated(tmp_path, head, tail, compression, message):
+    members = members_of(BIG)
+    del members["layer2.weights"]
+    write_npz(tmp_path / "bomb.npz", members)
+    write_npz(tmp_path / "bomb.npz", {"layer2.weights": itertools.chain(head, tail)}, compression, mode="a")
+    target = [Dense(64, 128, rng=10), ReLU(), Dense(128, 10, rng=11)]
+    before = weights_of(target)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="layer2.weights in .*" + message):
+            load_parameters(target, tmp_path / "bomb.npz")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * BIG_BYTES, f"loading took {peak / BIG_BYTES:.0f} times the network's size"
+    assert unchanged(target, before)
+
+
+def test_a_truncated_member_is_reported_as_truncated(tmp_path):
+    members = members_of(network(0))
+    members["layer0.weights"] = [npy_header((4, 3)), bytes(50)]  # 96 bytes of data declared
+    write_npz(tmp_path / "short.npz", members)
+    target = network(10)
+    before = weights_of(target)
+    with pytest.raises(ValueError, match="layer0.weights in .* is truncated or corrupt: its header declares 96 bytes"):
+        load_parameters(target, tmp_path / "short.npz")
+    assert unchanged(target, before)
+
+
+def cut_short(path):
+    path.write_bytes(path.read_bytes()[:-30])
+
+
+def flip_a_data_byte(path):
+    content = bytearray(path.read_bytes())
+    content[content.index(network(0)[0].weights.tobytes()) + 5] ^= 1
+    path.write_bytes(bytes(content))
+
+
+@pytest.mark.parametrize("damage, message", [
+    (cut_short, "is not an .npz file, or it is truncated or corrupt"),
+    (flip_a_data_byte, "layer0.weights in .* is truncated or corrupt: Bad CRC-32"),
+], ids=["file cut short", "flipped bit"])
+def test_a_damaged_file_is_reported_as_damaged(tmp_path, damage, message):
+    path = tmp_path / "net.npz"
+    save_parameters(network(0), path)
+    damage(path)
+    target = network(10)
+    before = weights_of(target)
+    with pytest.raises(ValueError, match=message):
+        load_parameters(target, path)
+    assert unchanged(target, before)
+
+
+def hand_made(path, **replaced):
+    members = members_of(network(0))
+    members.update(replaced)
+    write_npz(path, members)
+
+
+@pytest.mark.parametrize("make_file, message", [
+    (lambda p: hand_made(p, **{"layer0.weights": [npy_header((4, 3), version=(2, 0)), bytes(96)]}),
+     "layer0.weights in .* is not a valid .npy array: format version 2.0"),
+    (lambda p: hand_made(p, **{"layer0.weights": [b"not an array"]}), "layer0.weights in .* is not a valid .npy array"),
+    (lambda p: hand_made(p, **{"layer0.weights": [npy_header((4, 3), np.complex128), bytes(192)]}), "expected floats"),
+], ids=["npy version 2.0", "not npy", "complex"])
+def test_a_bad_member_gives_a_clear_error_and_leaves_the_network_unchanged(tmp_path, make_file, message):
+    make_file(tmp_path / "bad.npz")
+    target = network(10)
+    before = weights_of(target)
+    with pytest.raises(ValueError, match=message):
+        load_parameters(target, tmp_path / "bad.npz")
+    assert unchanged(target, before)
+
+
+@pytest.mark.filterwarnings("error")  # the old loader cast 1e300 to inf with a RuntimeWarning
+def test_a_value_beyond_the_networks_dtype_is_refused(tmp_path):
+    save_parameters([Dense(4, 3, rng=0), ReLU(), Dense(3, 2, rng=1)], tmp_path / "net.npz")
+    big = network(0)
+    big[2].weights[1, 1] = -1e300
+    save_parameters(big, tmp_path / "big.npz")
+    target = [Dense(4, 3, rng=1, dtype=np.float32), ReLU(), Dense(3, 2, rng=2, dtype=np.float32)]
+    before = weights_of(target)
+    with pytest.raises(ValueError, match=r"layer2.weights in .* holds 1e\+300, beyond the largest float32"):
+        load_parameters(target, tmp_path / "big.npz")
+    assert unchanged(target, before)
+    load_parameters([Dense(4, 3, dtype=np.float64), ReLU(), Dense(3, 2)], tmp_path / "big.npz")  # fits float64
+
+
+def test_fortran_ordered_and_big_endian_arrays_load_with_their_values(tmp_path):
+    source = network(0)
+    arrays = {f"layer{i}.{name}": getattr(layer, name) for i, layer in enumerate(source)
+              for name in getattr(layer, "param_names", ())}
+    arrays["layer0.weights"] = np.asfortranarray(arrays["layer0.weights"])
+    arrays["layer2.weights"] = arrays["layer2.weights"].astype(">f8")
+    np.savez(tmp_path / "net.npz", **arrays)
+    target = network(10)
+    load_parameters(target, tmp_path / "net.npz")
+    assert unchanged(target, weights_of(source))
+    assert target[2].weights.dtype == np.float64 and target[0].weights.flags.c_contiguous
+
+
+@pytest.mark.parametrize("saved_as, loaded_as", [
+    ("model", "model"), ("model", "model.npz"), ("model.npz", "model"), ("model.npz", "model.npz"),
+])
+@pytest.mark.parametrize("kind", [str, lambda p: p], ids=["str", "Path"])
+def test_save_and_load_take_the_same_path_with_or_without_the_suffix(tmp_path, saved_as, loaded_as, kind):
+    source, target = network(0), network(10)
+    save_parameters(source, kind(tmp_path / saved_as))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+    load_parameters(target, kind(tmp_path / loaded_as))
+    assert unchanged(target, weights_of(source))
+
+
+def test_load_takes_the_binary_file_objects_save_takes(tmp_path):
+    source = network(0)
+    buffer = io.BytesIO()
+    save_parameters(source, buffer)
+    target = network(10)
+    load_parameters(target, buffer)
+    assert unchanged(target, weights_of(source))
+    with open(tmp_path / "net.npz", "wb") as file:
+        save_parameters(source, file)
+    target = network(10)
+    with open(tmp_path / "net.npz", "rb") as file:
+        load_parameters(target, file)
+        assert not file.closed  # the caller's file stays the caller's to close
+    assert unchanged(target, weights_of(source))
+
+
+def test_a_text_mode_file_is_refused(tmp_path):
+    with open(tmp_path / "net.npz", "w") as file, pytest.raises(TypeError, match="binary mode"):
+        save_parameters(network(0), file)
+    save_parameters(network(0), tmp_path / "net.npz")
+    with open(tmp_path / "net.npz") as file, pytest.raises(TypeError, match="binary mode"):
+        load_parameters(network(10), file)

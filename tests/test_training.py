@@ -1,10 +1,16 @@
 """Training on the digits: each optimizer learns, runs are reproducible, divergence is caught."""
+import linecache
+import math
+import re
+import warnings
+
 import numpy as np
 import pytest
 
 import nnlib
 from nnlib import (AdaGrad, Adam, Dense, DivergenceError, GradientDescent, ReLU, RMSProp,
-                   SoftmaxCrossEntropy, evaluate, predict, train)
+                   SoftmaxCrossEntropy, StuckTrainingWarning, evaluate, predict, train)
+from nnlib.training import STUCK_MARGIN, STUCK_STEPS, STUCK_WINDOW
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +36,10 @@ MEASURED = [
 @pytest.mark.parametrize("name, make, measured", MEASURED, ids=[m[0] for m in MEASURED])
 def test_each_optimizer_learns_the_digits(digits, name, make, measured):
     X, y, X_test, y_test = digits
-    history = train(small_network(), SoftmaxCrossEntropy(), make(), X, y, epochs=20,
-                    batch_size=32, rng=0, X_test=X_test, y_test=y_test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StuckTrainingWarning)  # a healthy run is never called stuck
+        history = train(small_network(), SoftmaxCrossEntropy(), make(), X, y, epochs=20,
+                        batch_size=32, rng=0, X_test=X_test, y_test=y_test)
     assert history["test_accuracy"][-1] >= measured - 0.02
     assert history["loss"][-1] < history["loss"][0]
 
@@ -92,3 +100,171 @@ def test_training_leaves_the_first_layer_able_to_return_input_gradients(digits):
     loss.forward(nnlib.forward(network, X[:3]), y[:3])
     nnlib.backward(network, loss)
     assert network[0].dinputs.shape == (3, 64)
+
+
+def test_training_accuracy_is_the_share_of_samples_predicted_right_counted_by_hand():
+    # Identity weights: the prediction is the larger of the two inputs, [0, 1, 0, 1, 0]. Against
+    # these labels 3 of 5 are right in every epoch: a rate of 1e-12 cannot flip a margin of 1.
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    y = np.array([0, 1, 1, 0, 0])
+    layer = Dense(2, 2, rng=0)
+    layer.weights = np.eye(2)
+    history = train([layer], SoftmaxCrossEntropy(), GradientDescent(1e-12), X, y, epochs=2,
+                    batch_size=2, rng=0)  # batches of 2, 2 and 1
+    assert history["accuracy"] == [3 / 5, 3 / 5]
+
+
+def test_one_hot_labels_train_and_evaluate_exactly_as_class_indices(digits):
+    X, y, X_test, y_test = digits
+    results = []
+    for one_hot in (False, True):
+        labels, test_labels = (np.eye(10)[y], np.eye(10)[y_test]) if one_hot else (y, y_test)
+        network, loss = small_network(), SoftmaxCrossEntropy()
+        history = train(network, loss, Adam(), X, labels, epochs=3, rng=0, X_test=X_test,
+                        y_test=test_labels)
+        results.append((history, evaluate(network, loss, X_test, test_labels)))
+    (indices, evaluated), (one_hot, evaluated_one_hot) = results
+    assert set(one_hot) == set(indices)
+    for key in indices:
+        np.testing.assert_allclose(one_hot[key], indices[key], rtol=1e-12, err_msg=key)
+    assert evaluated_one_hot[1] == evaluated[1]
+    assert evaluated_one_hot[0] == pytest.approx(evaluated[0], rel=1e-12)
+
+
+def one_output_network(logits):
+    """A Dense(1, C) layer whose logits are ``logits`` for the input 1.0."""
+    layer = Dense(1, len(logits), rng=0)
+    layer.weights = np.array([logits]) / 2
+    layer.biases = np.array([logits]) / 2
+    return [layer]
+
+
+# One input, 1.0, and labels alternating 0, 1: each full batch has the same loss whatever the
+# shuffle. A huge rate overshoots the first step, and the second batch's loss is large and finite.
+MAX_LOSS_CASES = [
+    # (first logits, rate, ln C dominates the limit?, second loss above the limit?)
+    ([0.1, 0.0, -10.0], 5000.0, True, True),  # first loss 0.69 < ln 3; second 250 > 109.9
+    ([5.0, 0.0], 500.0, False, True),  # first loss 2.51 > ln 2; second 491 > 250.7
+    ([5.0, 0.0], 200.0, False, False),  # second loss 195 < 250.7
+]
+
+
+@pytest.mark.parametrize("logits, rate, chance_dominates, diverges", MAX_LOSS_CASES)
+def test_default_max_loss_is_100_times_the_larger_of_ln_c_and_the_first_loss(
+        logits, rate, chance_dominates, diverges):
+    X, y = np.ones((10, 1)), np.arange(10) % 2
+    network = one_output_network(logits)
+    first = SoftmaxCrossEntropy().forward(nnlib.forward(network, X), y)
+    chance = math.log(len(logits))
+    assert (chance > first) == chance_dominates
+    limit = 100 * max(chance, first)
+
+    def run():
+        return train(network, SoftmaxCrossEntropy(), GradientDescent(rate), X, y, epochs=2,
+                     batch_size=10, rng=0)
+
+    if diverges:
+        with pytest.raises(DivergenceError, match=rf"\(limit {limit:.4g}\) at epoch 2, step 1"):
+            run()
+    else:
+        history = run()
+        assert limit * 0.5 < history["loss"][1] < limit
+
+
+# --- Stuck runs warn ---------------------------------------------------------------------------
+
+
+def stuck_warnings(run):
+    """Call ``run()``; return its result and the StuckTrainingWarnings it issued."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run()
+    caught = [w for w in caught if issubclass(w.category, StuckTrainingWarning)]
+    for w in caught:  # each points at the line that called train(), not into nnlib
+        assert w.filename == __file__ and "train(" in linecache.getline(w.filename, w.lineno)
+    return result, caught
+
+
+def test_a_network_killed_by_a_huge_rate_warns_once_for_each_cause(digits):
+    # Chapter 5: at a rate of 3 the hidden ReLUs all die within a few epochs and the loss stays
+    # at ln 10. Measured: dead in epoch 7, at chance (as the warning counts it) in epoch 15.
+    X, y, _, _ = digits
+    network = small_network()
+    _, caught = stuck_warnings(lambda: train(network, SoftmaxCrossEntropy(), GradientDescent(3.0),
+                                             X, y, epochs=25, rng=1))
+    assert issubclass(StuckTrainingWarning, RuntimeWarning)
+    messages = [str(w.message) for w in caught]
+    dead = [m for m in messages if re.search(r"^training is stuck: in epoch \d+ every unit", m)]
+    chance = [m for m in messages if re.search(r"^training is stuck: at epoch \d+, step \d+", m)]
+    assert (len(messages), len(dead), len(chance)) == (2, 1, 1)  # once for each cause
+    dead, chance = dead[0], chance[0]
+    assert "ReLU at network[1] (64 units) output 0 for every sample" in dead
+    assert "within 2% of ln(10) = 2.3026, the loss of a uniform guess, for 500 steps" in chance
+    for message in (dead, chance):
+        assert "smaller learning rate" in message and "re-initialise" in message
+    hidden = network[1].forward(network[0].forward(X))
+    assert not (hidden > 0).any()  # the book's own check: 0 of 64 units active
+
+
+def test_a_layer_silent_from_the_start_warns_in_epoch_1_and_only_once():
+    X = np.random.default_rng(0).random((12, 4))
+    y = np.arange(12) % 3
+    network = [Dense(4, 5, rng=0), ReLU(), Dense(5, 3, rng=1)]
+    network[0].biases[:] = -100.0  # every hidden input is negative for inputs in [0, 1)
+    _, caught = stuck_warnings(lambda: train(network, SoftmaxCrossEntropy(), Adam(), X, y,
+                                             epochs=3, batch_size=4, rng=0))
+    assert len(caught) == 1
+    assert str(caught[0].message).startswith(
+        "training is stuck: in epoch 1 every unit of the ReLU at network[1] (5 units) output 0")
+
+
+def test_a_layer_with_small_positive_outputs_is_alive():
+    # Silent means exactly 0: a ReLU whose outputs are all tiny but some positive still learns.
+    X = np.random.default_rng(0).random((12, 4)) * 1e-3
+    y = np.arange(12) % 3
+    network = [Dense(4, 5, rng=0), ReLU(), Dense(5, 3, rng=1)]
+    _, caught = stuck_warnings(lambda: train(network, SoftmaxCrossEntropy(), GradientDescent(1e-3),
+                                             X, y, epochs=3, batch_size=4, rng=0))
+    assert 0 < network[1].output.max() < 0.01
+    assert caught == []
+
+
+def test_a_loss_at_chance_warns_after_the_stated_number_of_steps():
+    # Zero inputs carry nothing to learn: the best the network can do is the uniform guess. With
+    # zero weights and biases the loss starts at exactly ln 3, and a small rate keeps it there.
+    X, y = np.zeros((30, 4)), np.arange(30) % 3  # 10 batches of 3: 10 steps per epoch
+    # As documented: the mean of the last 100 losses, within 2% of ln 3 for 500 steps in a row.
+    # The window is first full at step 100, the first of the 500: the warning comes at step 599.
+    assert (STUCK_WINDOW, STUCK_MARGIN, STUCK_STEPS) == (100, 0.02, 500)
+    epoch, step = 60, 9  # step 599
+    for epochs, expected in ((epoch - 1, 0), (epoch, 1), (epoch + 20, 1)):
+        layer = Dense(4, 3, rng=0)
+        layer.weights[:] = 0.0
+        _, caught = stuck_warnings(lambda: train([layer], SoftmaxCrossEntropy(),
+                                                 GradientDescent(0.01), X, y, epochs=epochs,
+                                                 batch_size=3, rng=0))
+        assert len(caught) == expected, epochs
+    message = str(caught[0].message)
+    assert f"at epoch {epoch}, step {step} the mean loss of the last 100 steps" in message
+    assert f"ln(3) = {math.log(3):.4f}" in message and "re-initialise" in message
+
+
+HEALTHY = {
+    "gd 0.1": lambda: GradientDescent(0.1),
+    "gd 1e-3 (slow)": lambda: GradientDescent(1e-3),
+    "momentum": lambda: GradientDescent(0.05, momentum=0.9),
+    "adagrad": lambda: AdaGrad(0.05),
+    "rmsprop": lambda: RMSProp(1e-3),
+    "adam": lambda: Adam(1e-3),
+}
+
+
+@pytest.mark.parametrize("make", HEALTHY.values(), ids=HEALTHY.keys())
+def test_healthy_runs_at_the_chapters_settings_do_not_warn(digits, make):
+    # The book's settings (weights seeded 0 and 100, shuffle seeded 1), including chapter 5's
+    # slow gradient descent at 1e-3, whose loss is still above 1.8 after 30 epochs.
+    X, y, _, _ = digits
+    history, caught = stuck_warnings(lambda: train(small_network(), SoftmaxCrossEntropy(), make(),
+                                                   X, y, epochs=20, rng=1))
+    assert caught == []
+    assert history["loss"][-1] < history["loss"][0]
