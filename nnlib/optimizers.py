@@ -1,10 +1,18 @@
-r"""Optimizers: gradient descent (with decay and momentum), AdaGrad, RMSProp and Adam.
+r"""Optimizers: gradient descent (with decay and momentum), AdaGrad, RMSProp, Adam and AdamW.
 
 Every optimizer has ``step(layers)``: one update of every parameter of every layer in ``layers``
 that has parameters, using the gradients the last ``backward`` pass stored. One call is one
-iteration, however many layers there are. All share learning-rate decay:
+iteration, however many layers there are. All share two things that are easy to confuse:
 
-    lr_t = learning_rate / (1 + decay * t),   t = ``iterations``, the number of completed steps.
+- learning-rate decay, ``decay``, shrinks the *learning rate* (chapter 6):
+
+      lr_t = learning_rate / (1 + decay * t),   t = ``iterations``, the number of completed steps;
+
+  or ``learning_rate`` is a schedule from ``nnlib.schedules``, and lr_t = learning_rate(t)
+  (chapter 11);
+- weight decay, ``weight_decay`` (lambda), shrinks the *weights*, as PyTorch's argument of that
+  name does: the gradient becomes g + lambda * theta before the update (L2 regularization). AdamW
+  decouples it instead: theta <- theta - lr_t * lambda * theta, then Adam's step (chapter 11).
 
 State lives in the optimizer, one dictionary per parameter, under the names of the chapters'
 symbols: ``optimizer.state[(layer, "weights")]["G"]`` is AdaGrad's G for that layer's weights.
@@ -13,7 +21,7 @@ symbols: ``optimizer.state[(layer, "weights")]["G"]`` is AdaGrad's G for that la
     GradientDescent  "velocity"   v, with momentum > 0 (plain descent keeps no state)
     AdaGrad          "G"          G, the sum of squared gradients
     RMSProp          "G"          G, the moving average of squared gradients
-    Adam             "M", "G"     M and G, the moving averages of g and g**2 (before correction)
+    Adam, AdamW      "M", "G"     M and G, the moving averages of g and g**2 (before correction)
 
 A step is all or nothing: every check runs, and every new value is computed into private work
 buffers (an overflow raises), before the first parameter or state entry changes; a step that fails leaves the network
@@ -22,10 +30,12 @@ new parameter-sized arrays per step. Scalars are Python floats so that a float32
 float32 (NumPy 2 promotes float32 arrays combined with NumPy float64 scalars).
 """
 import math
+import numbers
 
 import numpy as np
 
 from ._checks import NonFiniteError, check_number
+from .schedules import Schedule
 
 
 def parameters(layers):
@@ -38,23 +48,42 @@ def parameters(layers):
 
 
 class Optimizer:
-    """What all optimizers share: the step counter, decay, per-parameter state, and the checks.
+    """What all optimizers share: the step counter, decay, weight decay, per-parameter state, checks.
 
     A subclass names its state (``state_names``) and writes one update, ``_update(g, state, new,
-    lr, t)``: from the gradient ``g`` and the current ``state``, it writes the next value of every
+    lr, k)``: from the gradient ``g`` and the current ``state``, it writes the next value of every
     state entry into ``new[name]`` and the change of the parameter into ``new["delta"]``
     (``theta <- theta + delta``), leaving ``state`` untouched; ``new["scratch"]`` is free for
     intermediate results. ``step`` then applies it.
+
+    Weight decay is done here, once for all: with ``weight_decay`` (lambda) > 0, ``_update``
+    receives ``g + lambda * theta`` in place of ``g`` (coupled, L2), or, when the class sets
+    ``decoupled_weight_decay`` (AdamW), ``delta`` gets ``-lr * lambda * theta`` added after it.
 
     An optimizer belongs to the parameters of its first step: stepping other layers later is an
     error (its step count and state describe the first ones). Make one optimizer per network.
     """
 
     state_names = ()
+    decoupled_weight_decay = False  # AdamW: theta <- theta - lr_t * lambda * theta, outside the update
 
-    def __init__(self, learning_rate, decay):
-        self.learning_rate = check_number(learning_rate, "learning_rate", low=0, low_open=True)
+    def __init__(self, learning_rate, decay, weight_decay=0.0):
         self.decay = check_number(decay, "decay", low=0)
+        if isinstance(learning_rate, Schedule):
+            if self.decay:
+                raise ValueError(
+                    "decay must be 0 when learning_rate is a schedule: put the decay in the "
+                    f"schedule, e.g. InverseTimeDecay(initial, {self.decay!r})"
+                )
+            self.learning_rate = learning_rate
+        elif isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
+            self.learning_rate = check_number(learning_rate, "learning_rate", low=0, low_open=True)
+        else:
+            raise TypeError(
+                "learning_rate must be a real number or a schedule from nnlib.schedules "
+                f"(e.g. CosineDecay(0.01, 1000)), got {type(learning_rate).__name__}"
+            )
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
         self.iterations = 0
         self.state = {}
         self._work = {}  # private buffers: {key: {next state..., "delta": ..., "scratch": ...}}
@@ -62,7 +91,10 @@ class Optimizer:
 
     @property
     def current_learning_rate(self):
-        """``learning_rate / (1 + decay * iterations)``: the rate the next step will use."""
+        """The rate the next step will use: ``learning_rate(iterations)`` for a schedule, else
+        ``learning_rate / (1 + decay * iterations)``."""
+        if isinstance(self.learning_rate, Schedule):
+            return self.learning_rate(self.iterations)
         return self.learning_rate / (1.0 + self.decay * self.iterations)
 
     def step(self, layers):
@@ -74,14 +106,24 @@ class Optimizer:
         ``ValueError``) when a gradient or the update it leads to is not finite (an overflow).
         """
         found = self._checked(layers)
-        lr, t = self.current_learning_rate, self.iterations + 1
+        # k numbers the step being taken (1 on the first): Adam's bias correction needs it.
+        lr, k = self.current_learning_rate, self.iterations + 1
+        if not math.isfinite(lr * self.weight_decay):  # Python floats overflow silently
+            raise NonFiniteError("learning rate x weight_decay overflows: nothing was changed")
         try:
             # An overflow raises here, instead of writing inf into the new values.
             with np.errstate(over="raise", invalid="raise"):
                 for layer, name, param, grad in found:
                     key = (layer, name)
                     self._make_buffers(key, param)
-                    self._update(grad, self.state[key], self._work[key], lr, t)
+                    new = self._work[key]
+                    if self.weight_decay and not self.decoupled_weight_decay:
+                        grad = self._l2_gradient(grad, param, new)
+                    self._update(grad, self.state[key], new, lr, k)
+                    if self.weight_decay and self.decoupled_weight_decay:
+                        # delta += -lr * lambda * theta: every weight shrinks by the same factor
+                        np.multiply(param, -lr * self.weight_decay, out=new["scratch"])
+                        new["delta"] += new["scratch"]
         except FloatingPointError:
             raise NonFiniteError(
                 f"the update of {layer!r}.{name} overflows: nothing was changed; try a smaller "
@@ -128,6 +170,15 @@ class Optimizer:
             self._keys = set(keys)
         return found
 
+    def _l2_gradient(self, grad, param, new):
+        """g + lambda * theta, the gradient of loss + lambda/2 * theta**2, in a private buffer."""
+        if "l2_gradient" not in new:  # made on the first step that needs it, kept after
+            new["l2_gradient"] = np.empty_like(param)
+        out = new["l2_gradient"]
+        np.multiply(param, self.weight_decay, out=out)
+        out += grad
+        return out
+
     def _make_buffers(self, key, param):
         work = self._work.get(key)
         # A parameter the user replaced by one of another shape or dtype is a new parameter.
@@ -151,7 +202,7 @@ class Optimizer:
         self._keys = set(state)
         self.iterations = iterations
 
-    def _update(self, g, state, new, lr, t):
+    def _update(self, g, state, new, lr, k):
         raise NotImplementedError
 
 
@@ -165,11 +216,15 @@ class GradientDescent(Optimizer):
     corrects with the gradient, ``theta <- theta + momentum * v - lr_t * g`` (with the v just
     updated). This is PyTorch's ``SGD(nesterov=True)``, written in the velocity form.
 
+    ``weight_decay`` (lambda) adds ``lambda * theta`` to ``g`` first, as in PyTorch's SGD. For
+    plain descent that is the same as shrinking theta by ``lr_t * lambda * theta`` each step.
+
     State per parameter: ``"velocity"`` (v), when ``momentum > 0``.
     """
 
-    def __init__(self, learning_rate=1e-3, decay=0.0, momentum=0.0, nesterov=False):
-        super().__init__(learning_rate, decay)
+    def __init__(self, learning_rate=1e-3, decay=0.0, momentum=0.0, nesterov=False,
+                 weight_decay=0.0):
+        super().__init__(learning_rate, decay, weight_decay)
         self.momentum = check_number(momentum, "momentum", low=0, high=1, high_open=True)
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {type(nesterov).__name__}")
@@ -178,7 +233,7 @@ class GradientDescent(Optimizer):
         self.nesterov = nesterov
         self.state_names = ("velocity",) if self.momentum else ()
 
-    def _update(self, g, state, new, lr, t):
+    def _update(self, g, state, new, lr, k):
         delta = new["delta"]
         # delta = -lr * g
         np.multiply(g, -lr, out=delta)
@@ -210,11 +265,11 @@ class AdaGrad(Optimizer):
 
     state_names = ("G",)
 
-    def __init__(self, learning_rate=0.05, decay=0.0, epsilon=1e-7):
-        super().__init__(learning_rate, decay)
+    def __init__(self, learning_rate=0.05, decay=0.0, epsilon=1e-7, weight_decay=0.0):
+        super().__init__(learning_rate, decay, weight_decay)
         self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
 
-    def _update(self, g, state, new, lr, t):
+    def _update(self, g, state, new, lr, k):
         G, delta = new["G"], new["delta"]
         # G = G + g**2
         np.multiply(g, g, out=G)
@@ -235,12 +290,12 @@ class RMSProp(Optimizer):
 
     state_names = ("G",)
 
-    def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, rho=0.9):
-        super().__init__(learning_rate, decay)
+    def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, rho=0.9, weight_decay=0.0):
+        super().__init__(learning_rate, decay, weight_decay)
         self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
         self.rho = check_number(rho, "rho", low=0, high=1, high_open=True)
 
-    def _update(self, g, state, new, lr, t):
+    def _update(self, g, state, new, lr, k):
         G, scratch = new["G"], new["scratch"]
         # G = rho * G + (1 - rho) * g**2
         np.multiply(state["G"], self.rho, out=G)
@@ -261,25 +316,31 @@ def _adaptive_delta(numerator, G, lr, epsilon, *, out):
 class Adam(Optimizer):
     r"""Adam: momentum (first moment) plus RMSProp (second moment), both bias-corrected.
 
-    With t = 1 on the first step (``t = iterations + 1``):
+    With k = t + 1 the number of the step being taken (``iterations + 1``; 1 on the first step)
+    and lr_t the rate after t completed steps (Kingma and Ba's t is this k):
 
     - ``M <- beta_1 * M + (1 - beta_1) * g``
     - ``G <- beta_2 * G + (1 - beta_2) * g**2``
-    - ``M_hat = M / (1 - beta_1**t)``,  ``G_hat = G / (1 - beta_2**t)``
+    - ``M_hat = M / (1 - beta_1**k)``,  ``G_hat = G / (1 - beta_2**k)``
     - ``theta <- theta - lr_t * M_hat / (sqrt(G_hat) + epsilon)``
+
+    With ``weight_decay`` (lambda) > 0, ``g`` is ``g + lambda * theta`` throughout (L2, PyTorch's
+    ``Adam(weight_decay=...)``): the decay is then divided by ``sqrt(G_hat)`` like the rest of the
+    gradient. ``AdamW`` decouples it.
 
     State per parameter: ``"M"`` and ``"G"``, the moving averages before correction.
     """
 
     state_names = ("M", "G")
 
-    def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999):
-        super().__init__(learning_rate, decay)
+    def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999,
+                 weight_decay=0.0):
+        super().__init__(learning_rate, decay, weight_decay)
         self.epsilon = check_number(epsilon, "epsilon", low=0, low_open=True)
         self.beta_1 = check_number(beta_1, "beta_1", low=0, high=1, high_open=True)
         self.beta_2 = check_number(beta_2, "beta_2", low=0, high=1, high_open=True)
 
-    def _update(self, g, state, new, lr, t):
+    def _update(self, g, state, new, lr, k):
         M, G, delta, scratch = new["M"], new["G"], new["delta"], new["scratch"]
         # M = beta_1 * M + (1 - beta_1) * g
         np.multiply(state["M"], self.beta_1, out=M)
@@ -291,10 +352,36 @@ class Adam(Optimizer):
         scratch *= 1.0 - self.beta_2
         G += scratch
         # delta = -lr * M_hat / (sqrt(G_hat) + epsilon)
-        M_hat_scale = 1.0 / (1.0 - self.beta_1**t)
-        G_hat_scale = 1.0 / (1.0 - self.beta_2**t)
+        M_hat_scale = 1.0 / (1.0 - self.beta_1**k)
+        G_hat_scale = 1.0 / (1.0 - self.beta_2**k)
         np.multiply(G, G_hat_scale, out=delta)
         np.sqrt(delta, out=delta)
         delta += self.epsilon
         np.divide(M, delta, out=delta)
         delta *= -lr * M_hat_scale
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as PyTorch's ``AdamW``.
+
+    Each step first shrinks every parameter by the same factor, then takes Adam's step with the
+    loss's gradient alone:
+
+    - ``theta <- theta - lr_t * weight_decay * theta``
+    - then Adam's update, from ``g`` (no ``lambda * theta`` in ``M`` or ``G``).
+
+    Adam's ``weight_decay`` adds ``lambda * theta`` to ``g``, where ``sqrt(G_hat)`` divides it:
+    weights with large gradients are then hardly decayed, weights with small ones strongly.
+    Here every weight shrinks by ``lr_t * lambda`` of itself, whatever its gradients.
+
+    The shrink uses the *current* rate ``lr_t`` (PyTorch and Keras do the same), so a schedule
+    scales it too. Not to be confused with ``decay``, which shrinks the learning rate.
+
+    The default ``weight_decay=0.01`` is PyTorch's. State per parameter: ``"M"`` and ``"G"``.
+    """
+
+    decoupled_weight_decay = True
+
+    def __init__(self, learning_rate=1e-3, decay=0.0, epsilon=1e-7, beta_1=0.9, beta_2=0.999,
+                 weight_decay=0.01):
+        super().__init__(learning_rate, decay, epsilon, beta_1, beta_2, weight_decay)

@@ -116,8 +116,9 @@ def test_adam_first_step_moves_each_parameter_by_about_lr_times_sign_of_gradient
 
 
 @pytest.mark.parametrize("make", [
-    lambda: GradientDescent(0.1, decay=0.1), lambda: AdaGrad(0.1, decay=0.1),
-    lambda: RMSProp(0.1, decay=0.1), lambda: Adam(0.1, decay=0.1),
+    lambda: GradientDescent(0.1, decay=0.1), lambda: GradientDescent(0.1, decay=0.1, momentum=0.9),
+    lambda: AdaGrad(0.1, decay=0.1), lambda: RMSProp(0.1, decay=0.1), lambda: Adam(0.1, decay=0.1),
+    lambda: nnlib.AdamW(0.1, decay=0.1),
 ])
 def test_one_step_counts_one_iteration_whatever_the_number_of_layers(make):
     rng = np.random.default_rng(1)

@@ -5,12 +5,17 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nnlib import AdaGrad, Adam, Dense, GradientDescent, RMSProp
+from nnlib import AdaGrad, Adam, AdamW, CosineDecay, Dense, GradientDescent, LinearWarmup, RMSProp
 
 
 @pytest.mark.parametrize("make", [lambda: Adam(1e-3, decay=1e-3), lambda: RMSProp(1e-3),
-                                  lambda: AdaGrad(1e-3), lambda: GradientDescent(1e-3, momentum=0.9)],
-                         ids=["adam", "rmsprop", "adagrad", "momentum"])
+                                  lambda: AdaGrad(1e-3), lambda: GradientDescent(1e-3, momentum=0.9),
+                                  lambda: AdamW(1e-3, weight_decay=1e-2),
+                                  lambda: Adam(1e-3, weight_decay=1e-4),
+                                  lambda: GradientDescent(1e-3, momentum=0.9, nesterov=True, weight_decay=1e-4),
+                                  lambda: AdamW(LinearWarmup(CosineDecay(1e-3, 100), 3))],
+                         ids=["adam", "rmsprop", "adagrad", "momentum", "adamw", "adam-weight-decay",
+                              "nesterov-weight-decay", "adamw-schedule"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_step_allocates_no_parameter_sized_array_after_the_first(make, dtype):
     rng = np.random.default_rng(0)
