@@ -1,10 +1,19 @@
 """The repository's promises to a new reader: README commands, CI and the book's files agree."""
+import ast
+import importlib.metadata
 import json
 import pathlib
 import re
 import sys
 
 import yaml  # PyYAML comes with Jupyter Book
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pytest brings tomli there
+    import tomli as tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -23,6 +32,105 @@ def test_readme_has_exactly_two_set_up_commands():
     set_up = [c for c in readme_commands() if c.startswith("python3 -m venv .venv")]
     assert len(set_up) == 2
     assert any("jupyter-book build" in c for c in set_up)
+
+
+# --- Reproducible installs: constraints.txt pins what the stored outputs were made with --------
+
+
+def pins():
+    """constraints.txt as Requirement objects, one per line (a package may have one per Python)."""
+    lines = (ROOT / "constraints.txt").read_text().splitlines()
+    return [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_both_set_up_commands_install_with_the_constraints():
+    set_up = [c for c in readme_commands() if c.startswith("python3 -m venv .venv")]
+    for command in set_up:
+        assert ".venv/bin/pip install -r requirements.txt -c constraints.txt &&" in command, command
+
+
+def test_constraints_pin_every_requirement_and_dependency_exactly_once_per_python():
+    requirements = [Requirement(line.split("#")[0].strip()) for line in (ROOT / "requirements.txt").read_text().splitlines()
+                    if line.split("#")[0].strip() and not line.startswith("-")]
+    declared = requirements + [Requirement(d) for d in pyproject()["project"]["dependencies"]]
+    for python in ("3.10.0", "3.11.0", "3.11.5", "3.12.0", "3.13.0"):
+        environment = {"python_version": python.rsplit(".", 1)[0], "python_full_version": python}
+        active = [p for p in pins() if p.marker is None or p.marker.evaluate(environment)]
+        names = [canonicalize_name(p.name) for p in active]
+        assert len(names) == len(set(names)), f"Python {python}: a package pinned twice"
+        assert all(str(p.specifier).startswith("==") and len(p.specifier) == 1 for p in active)
+        for requirement in declared:
+            assert canonicalize_name(requirement.name) in names, f"{requirement.name} is not pinned"
+            pin = next(p for p in active if canonicalize_name(p.name) == canonicalize_name(requirement.name))
+            assert requirement.specifier.contains(str(pin.specifier)[2:]), f"{pin} breaks {requirement}"
+
+
+def test_drift_workflow_installs_the_newest_releases_weekly_and_runs_the_tests():
+    drift = yaml.safe_load((ROOT / ".github" / "workflows" / "drift.yml").read_text())
+    on = drift.get("on", drift.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert "workflow_dispatch" in on
+    (cron,) = [entry["cron"] for entry in on["schedule"]]
+    minute, hour, day_of_month, month, day_of_week = cron.split()
+    assert minute.isdigit() and hour.isdigit() and day_of_month == month == "*"
+    assert day_of_week.isdigit(), f"{cron!r} is not once a week"
+    (job,) = drift["jobs"].values()
+    tests = yaml.safe_load((ROOT / ".github" / "workflows" / "tests.yml").read_text())
+    assert job["strategy"]["matrix"]["python-version"] == tests["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    installs = [part.strip() for run in runs for part in run.split("&&") if "pip install" in part]
+    assert any("--upgrade -r requirements.txt" in part for part in installs)
+    for part in installs:  # installs without the pins: the newest releases
+        assert "-c" not in part.split() and "constraint" not in part, part
+    assert "PIP_CONSTRAINT" not in json.dumps(drift)
+    test_command = next(c for c in readme_commands() if c.endswith("-m pytest"))
+    assert runs[-1] == test_command.split(" && ")[-1] == ".venv/bin/python -m pytest"
+
+
+# --- nnlib's declared dependencies --------------------------------------------------------------
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def third_party_imports():
+    """The top-level names of every module nnlib/ imports that is neither standard nor nnlib's own."""
+    names = set()
+    for path in (ROOT / "nnlib").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"nnlib", "__future__"}
+
+
+def import_providers():
+    """{top-level import name: {distributions installing it}}, e.g. "sklearn" -> {"scikit-learn"}.
+
+    Read from each installed distribution's file list, as Python 3.11's packages_distributions()
+    does; 3.10's reads only top_level.txt, which wheels built by meson-python (matplotlib's) lack.
+    """
+    providers = {}
+    for distribution in importlib.metadata.distributions():
+        names = set((distribution.read_text("top_level.txt") or "").split())
+        for file in distribution.files or []:
+            if file.parts[0] != ".." and not file.parts[0].endswith((".dist-info", ".data")):
+                names.add(file.parts[0] if len(file.parts) > 1 else file.name.split(".")[0])
+        for name in names:
+            providers.setdefault(name, set()).add(canonicalize_name(distribution.metadata["Name"]))
+    return providers
+
+
+def test_pyproject_declares_every_package_nnlib_imports():
+    imports = third_party_imports()
+    assert {"numpy", "sklearn", "matplotlib"} <= imports  # the parse finds what is known to be there
+    declared = {canonicalize_name(Requirement(d).name) for d in pyproject()["project"]["dependencies"]}
+    providers = import_providers()
+    for module in sorted(imports):
+        distributions = providers.get(module, set())
+        assert distributions, f"nnlib imports {module}, which no installed package provides"
+        assert distributions & declared, f"nnlib imports {module}: add {sorted(distributions)} to pyproject's dependencies"
 
 
 # --- Publishing: the configuration, the workflows, and the notebooks' install cell -------------
@@ -52,6 +160,7 @@ def test_workflows_are_valid_and_run_the_readme_commands():
     assert "push" in on and "pull_request" in on
     job = tests["jobs"]["test"]
     assert job["strategy"]["matrix"]["python-version"] == ["3.10", "3.11", "3.12", "3.13"]
+    assert f'requires-python = ">={job["strategy"]["matrix"]["python-version"][0]}"' in (ROOT / "pyproject.toml").read_text()
     assert [s["run"] for s in job["steps"] if "run" in s] == [c for c in commands if c.endswith("-m pytest")]
 
     pages = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
@@ -73,7 +182,7 @@ def install_cells():
 
 def test_every_notebook_starts_with_the_same_silent_install_cell():
     cells = list(install_cells())
-    assert len(cells) == 9
+    assert len(cells) == 11
     sources = {"".join(cell["source"]) for _, cell in cells}
     assert len(sources) == 1
     source = sources.pop()
