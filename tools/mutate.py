@@ -94,9 +94,9 @@ TEST_ORDER = ["test_gradients.py", "test_optimizers.py", "test_reference.py", "t
 # files, less the ones that never call into the module. A test file not named here always runs.
 # --no-map runs every selected file for every module.
 MODULE_FOCUS = {
-    "layers": ["test_gradients.py"],
-    "losses": ["test_gradients.py"],
-    "optimizers": ["test_optimizers.py"],
+    "layers": ["test_gradients.py", "test_layers_losses.py"],
+    "losses": ["test_gradients.py", "test_layers_losses.py"],
+    "optimizers": ["test_optimizers.py", "test_optimizers_defaults.py"],
     "training": ["test_bad_input.py", "test_training.py"],
     "saving": ["test_saving.py", "test_checkpoints.py"],
 }
