@@ -4,6 +4,7 @@ Each check raises a ``TypeError`` (wrong kind of thing) or ``ValueError`` (right
 whose message names the argument and says what was expected, so a reader's mistake surfaces at the
 call they wrote, not as a NaN three layers later or a deep NumPy traceback.
 """
+import math
 import numbers
 
 import numpy as np
@@ -36,6 +37,18 @@ def check_float_array(value, name, *, ndim=2, dtype=None):
     if dtype is not None:
         value = value.astype(dtype, copy=False)
     return value
+
+
+def all_finite(a):
+    """True when no entry of the float array ``a`` is NaN or infinite, without allocating.
+
+    One fast pass: the dot product a . a is NaN or infinite when some entry is, and finite
+    otherwise unless it overflows; only then are the entries looked at one by one.
+    """
+    flat = a.ravel()
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow here is an answer, not an error
+        square_sum = flat @ flat
+    return math.isfinite(square_sum) or bool(math.isfinite(a.min()) and math.isfinite(a.max()))
 
 
 def check_network(network, name="network"):

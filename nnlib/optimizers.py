@@ -34,7 +34,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import NonFiniteError, check_number
+from ._checks import NonFiniteError, all_finite, check_number
 from .schedules import Schedule
 
 
@@ -52,9 +52,10 @@ class Optimizer:
 
     A subclass names its state (``state_names``) and writes one update, ``_update(g, state, new,
     lr, k)``: from the gradient ``g`` and the current ``state``, it writes the next value of every
-    state entry into ``new[name]`` and the change of the parameter into ``new["delta"]``
-    (``theta <- theta + delta``), leaving ``state`` untouched; ``new["scratch"]`` is free for
-    intermediate results. ``step`` then applies it.
+    state entry into ``new[name]`` and returns the change of the parameter, delta
+    (``theta <- theta + delta``; ``new["delta"]``, or the new velocity itself for momentum),
+    leaving ``state`` untouched; ``new["scratch"]`` is free for intermediate results. ``step``
+    then applies it.
 
     Weight decay is done here, once for all: with ``weight_decay`` (lambda) > 0, ``_update``
     receives ``g + lambda * theta`` in place of ``g`` (coupled, L2), or, when the class sets
@@ -110,6 +111,7 @@ class Optimizer:
         lr, k = self.current_learning_rate, self.iterations + 1
         if not math.isfinite(lr * self.weight_decay):  # Python floats overflow silently
             raise NonFiniteError("learning rate x weight_decay overflows: nothing was changed")
+        deltas = {}
         try:
             # An overflow raises here, instead of writing inf into the new values.
             with np.errstate(over="raise", invalid="raise"):
@@ -119,11 +121,11 @@ class Optimizer:
                     new = self._work[key]
                     if self.weight_decay and not self.decoupled_weight_decay:
                         grad = self._l2_gradient(grad, param, new)
-                    self._update(grad, self.state[key], new, lr, k)
+                    delta = deltas[key] = self._update(grad, self.state[key], new, lr, k)
                     if self.weight_decay and self.decoupled_weight_decay:
                         # delta += -lr * lambda * theta: every weight shrinks by the same factor
                         np.multiply(param, -lr * self.weight_decay, out=new["scratch"])
-                        new["delta"] += new["scratch"]
+                        delta += new["scratch"]
         except FloatingPointError:
             raise NonFiniteError(
                 f"the update of {layer!r}.{name} overflows: nothing was changed; try a smaller "
@@ -135,7 +137,7 @@ class Optimizer:
         for layer, name, param, _ in found:
             key = (layer, name)
             state, new = self.state[key], self._work[key]
-            param += new["delta"]
+            param += deltas[key]
             for state_name in self.state_names:
                 state[state_name], new[state_name] = new[state_name], state[state_name]
         self.iterations += 1
@@ -163,8 +165,7 @@ class Optimizer:
                 raise TypeError(f"{layer!r}.d{name} must be a NumPy array of floats")
             if grad.shape != param.shape:
                 raise ValueError(f"{layer!r}.d{name} has shape {grad.shape}, {name} has {param.shape}")
-            # min and max are NaN or infinite exactly when some entry is, and allocate no array.
-            if not (math.isfinite(grad.min()) and math.isfinite(grad.max())):
+            if not all_finite(grad):
                 raise NonFiniteError(f"{layer!r}.d{name} contains NaN or infinity: nothing was changed")
         if self._keys is None:
             self._keys = set(keys)
@@ -237,18 +238,18 @@ class GradientDescent(Optimizer):
         delta = new["delta"]
         # delta = -lr * g
         np.multiply(g, -lr, out=delta)
-        if self.momentum:
-            # v = momentum * v - lr * g
-            v = new["velocity"]
-            np.multiply(state["velocity"], self.momentum, out=v)
-            v += delta
-            if self.nesterov:
-                # delta = momentum * v - lr * g  (delta still holds -lr * g)
-                np.multiply(v, self.momentum, out=new["scratch"])
-                delta += new["scratch"]
-            else:
-                # delta = v
-                np.copyto(delta, v)
+        if not self.momentum:
+            return delta
+        # v = momentum * v - lr * g
+        v = new["velocity"]
+        np.multiply(state["velocity"], self.momentum, out=v)
+        v += delta
+        if not self.nesterov:
+            return v  # theta <- theta + v
+        # delta = momentum * v - lr * g  (delta still holds -lr * g)
+        np.multiply(v, self.momentum, out=new["scratch"])
+        delta += new["scratch"]
+        return delta
 
 
 class AdaGrad(Optimizer):
@@ -274,7 +275,7 @@ class AdaGrad(Optimizer):
         # G = G + g**2
         np.multiply(g, g, out=G)
         G += state["G"]
-        _adaptive_delta(g, G, lr, self.epsilon, out=delta)
+        return _adaptive_delta(g, G, lr, self.epsilon, out=delta)
 
 
 class RMSProp(Optimizer):
@@ -302,7 +303,7 @@ class RMSProp(Optimizer):
         np.multiply(g, g, out=scratch)
         scratch *= 1.0 - self.rho
         G += scratch
-        _adaptive_delta(g, G, lr, self.epsilon, out=new["delta"])
+        return _adaptive_delta(g, G, lr, self.epsilon, out=new["delta"])
 
 
 def _adaptive_delta(numerator, G, lr, epsilon, *, out):
@@ -311,6 +312,7 @@ def _adaptive_delta(numerator, G, lr, epsilon, *, out):
     out += epsilon
     np.divide(numerator, out, out=out)
     out *= -lr
+    return out
 
 
 class Adam(Optimizer):
@@ -351,14 +353,13 @@ class Adam(Optimizer):
         np.multiply(g, g, out=scratch)
         scratch *= 1.0 - self.beta_2
         G += scratch
-        # delta = -lr * M_hat / (sqrt(G_hat) + epsilon)
-        M_hat_scale = 1.0 / (1.0 - self.beta_1**k)
-        G_hat_scale = 1.0 / (1.0 - self.beta_2**k)
-        np.multiply(G, G_hat_scale, out=delta)
-        np.sqrt(delta, out=delta)
-        delta += self.epsilon
-        np.divide(M, delta, out=delta)
-        delta *= -lr * M_hat_scale
+        # delta = -lr * M_hat / (sqrt(G_hat) + epsilon), in Kingma and Ba's cheaper order (their
+        # section 2): with c1 = 1 - beta_1**k and c2 = 1 - beta_2**k, M_hat = M / c1 and
+        # G_hat = G / c2 give M_hat / (sqrt(G_hat) + epsilon)
+        #     = (sqrt(c2) / c1) * M / (sqrt(G) + epsilon * sqrt(c2)),
+        # so the corrections scale two numbers instead of two arrays.
+        c1, sqrt_c2 = 1.0 - self.beta_1**k, math.sqrt(1.0 - self.beta_2**k)
+        return _adaptive_delta(M, G, lr * sqrt_c2 / c1, self.epsilon * sqrt_c2, out=delta)
 
 
 class AdamW(Adam):

@@ -1,5 +1,6 @@
 """Optimizers against values worked out by hand, closed forms, and their bookkeeping."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -248,6 +249,31 @@ def test_a_failed_step_changes_nothing(make, spoil, message):
         with pytest.raises((ValueError, TypeError), match=message):
             optimizer.step(network)
     assert_unchanged(before, network, optimizer)
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([1.0, -2.0], True),
+    ([3e38, -3e38], True),  # float32's largest: the square overflows, the entries are finite
+    ([np.nan, 1.0], False),
+    ([np.inf, 1.0], False),
+    ([-np.inf, np.inf], False),
+])
+def test_the_gradient_check_sees_every_non_finite_entry_and_nothing_else(values, expected):
+    from nnlib._checks import all_finite
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow of the square must not leak as a warning
+        for dtype in (np.float32, np.float64):
+            a = np.array(values, dtype=dtype)
+            assert all_finite(a) is expected
+            assert all_finite(np.tile(a, (3, 1))[:, ::2]) is expected  # not contiguous
+
+
+def test_a_huge_finite_gradient_is_stepped():
+    layer = Dense(1, 2, rng=0, dtype=np.float32)
+    layer.dweights = np.array([[3e38, -3e38]], dtype=np.float32)
+    layer.dbiases = np.zeros((1, 2), dtype=np.float32)
+    GradientDescent(1e-30).step([layer])  # -lr * g is about -3e8: no overflow anywhere
+    assert np.all(np.isfinite(layer.weights))
 
 
 def test_the_same_layer_twice_in_one_step_is_refused():
