@@ -51,12 +51,17 @@ class Dense:
 
     def forward(self, inputs):
         # Forget the last call's inputs first: if this call fails, backward() must not quietly
-        # use them.
+        # use them; and a failed call drops the last gradients too, so that an optimizer step
+        # cannot apply them a second time.
         self.inputs = self.output = None
         n_inputs = self.weights.shape[0]
-        inputs = check_float_array(inputs, "inputs", dtype=self.weights.dtype)
-        if inputs.shape[1] != n_inputs:
-            raise ValueError(f"inputs must have {n_inputs} columns (n_inputs), got shape {inputs.shape}")
+        try:
+            inputs = check_float_array(inputs, "inputs", dtype=self.weights.dtype)
+            if inputs.shape[1] != n_inputs:
+                raise ValueError(f"inputs must have {n_inputs} columns (n_inputs), got shape {inputs.shape}")
+        except (TypeError, ValueError):
+            self.dweights = self.dbiases = self.dinputs = None
+            raise
         self.inputs = inputs
         self.output = inputs @ self.weights
         self.output += self.biases  # in place: one array per call, not two

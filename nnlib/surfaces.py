@@ -8,7 +8,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ._checks import NonFiniteError, check_count, check_float_array
+from ._checks import NonFiniteError, check_count, check_float_array, check_number
 
 
 class Surface(NamedTuple):
@@ -35,6 +35,28 @@ ROSENBROCK = Surface(
     lambda x, y: (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)),
     (1.0, 1.0),
 )
+
+
+def rotate(surface, degrees):
+    """``surface`` turned by ``degrees`` (counter-clockwise) about its minimum.
+
+    The same function in other coordinates: with R the rotation and m the minimum,
+    ``value(p) = surface.value(R^T (p - m) + m)`` and ``gradient(p) = R surface.gradient(...)``.
+    The valley keeps its shape and curvatures; only its axes stop being the coordinate axes.
+    """
+    angle = np.radians(check_number(degrees, "degrees"))
+    cos, sin = np.cos(angle), np.sin(angle)
+    mx, my = surface.minimum
+
+    def unrotated(x, y):  # R^T (p - m) + m
+        dx, dy = x - mx, y - my
+        return cos * dx + sin * dy + mx, -sin * dx + cos * dy + my
+
+    def gradient(x, y):
+        gx, gy = surface.gradient(*unrotated(x, y))
+        return cos * gx - sin * gy, sin * gx + cos * gy  # R g
+
+    return Surface(lambda x, y: surface.value(*unrotated(x, y)), gradient, surface.minimum)
 
 
 class Point:

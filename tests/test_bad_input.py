@@ -178,6 +178,20 @@ def test_backward_after_a_failed_forward_asks_for_forward(make, good, bad, backw
     assert obj.output is None
 
 
+@pytest.mark.parametrize("bad", [X[:, :2], with_nan()[:, :4]], ids=["wrong width", "NaN"])
+def test_a_step_after_a_failed_forward_asks_for_backward(bad):
+    layer, optimizer = Dense(4, 5, rng=0), GradientDescent(0.1)
+    layer.forward(X[:, :4])
+    layer.backward(np.ones((6, 5)))
+    optimizer.step([layer])
+    weights = layer.weights.copy()
+    with pytest.raises(ValueError):
+        layer.forward(bad)
+    with pytest.raises(ValueError, match="call backward"):
+        optimizer.step([layer])  # the last batch's gradient must not be applied twice
+    np.testing.assert_array_equal(layer.weights, weights)
+
+
 @pytest.mark.parametrize("args, error, message", [
     ((0, 5), ValueError, "n_inputs must be >= 1"),
     ((4, 2.5), TypeError, "n_neurons must be an integer"),

@@ -78,7 +78,7 @@ import time
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DEFAULT_MODULES = ["layers", "losses", "optimizers", "training", "saving"]
+DEFAULT_MODULES = ["layers", "losses", "optimizers", "schedules", "training", "saving"]
 # Slow (browser, book build, benchmarks) or about the project rather than nnlib's behaviour.
 EXCLUDED_TESTS = {"test_browser.py", "test_book.py", "test_project.py", "test_performance.py",
                   "test_figures.py"}
@@ -99,6 +99,7 @@ MODULE_FOCUS = {
     "optimizers": ["test_optimizers.py", "test_optimizers_defaults.py"],
     "training": ["test_bad_input.py", "test_training.py"],
     "saving": ["test_saving.py", "test_checkpoints.py"],
+    "schedules": ["test_schedules.py", "test_weight_decay.py"],
 }
 MODULE_SKIP = {
     "layers": ["test_data.py"],
@@ -107,6 +108,7 @@ MODULE_SKIP = {
     "training": ["test_data.py", "test_saving.py", "test_gradients.py", "test_properties.py"],
     "saving": ["test_data.py", "test_gradients.py", "test_optimizers.py", "test_reference.py",
                "test_properties.py", "test_numerics.py", "test_training.py"],
+    "schedules": ["test_data.py", "test_gradients.py", "test_layers_losses.py", "test_surfaces.py"],
 }
 PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
 # Plugins that tests/*.py never use; each run would spend seconds importing them (nbval alone,
