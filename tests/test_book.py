@@ -35,3 +35,27 @@ def test_every_notebook_is_in_the_toc_and_was_run_top_to_bottom():
             for output in cell["outputs"]:
                 assert output["output_type"] != "error", path.name
                 assert output.get("name") != "stderr", f"{path.name}: stderr output"
+
+
+COLUMN = 79  # characters of code the content column shows at 1280 px (the browser test checks it)
+
+
+def test_code_and_output_lines_fit_the_column():
+    """Cheap and early: what the browser test would find clipped, before anyone builds."""
+    too_long = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] != "code" or "remove-cell" in cell["metadata"].get("tags", []):
+                continue
+            texts = ["".join(cell["source"])]
+            for output in cell["outputs"]:
+                data = output.get("data", {})
+                if "scrapbook" in output.get("metadata", {}):  # glued values are not shown
+                    continue
+                if output.get("output_type") == "stream":
+                    texts.append("".join(output["text"]))
+                elif "text/plain" in data and not {"image/png", "text/html"} & set(data):
+                    texts.append("".join(data["text/plain"]))
+            too_long += [f"{path.name} cell {index}: {line!r}" for text in texts
+                         for line in text.splitlines() if len(line) > COLUMN]
+    assert not too_long, f"{len(too_long)} lines longer than {COLUMN} characters:\n" + "\n".join(too_long)

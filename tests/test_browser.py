@@ -78,6 +78,8 @@ def browser_pages(server, tmp_path_factory):
             page.wait_for_load_state("networkidle")  # index.html redirects to the first page
             # MathJax 3 typesets after load; its startup promise resolves when it is done.
             page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+            # Open every collapsed cell (exercise solutions): what a reader expands must fit too.
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
             results[path] = page.evaluate("""() => ({
                 url: location.href,
                 text: (document.querySelector('main') || document.body).innerText,
@@ -87,6 +89,13 @@ def browser_pages(server, tmp_path_factory):
                 images: Array.from(document.images).map(i => ({src: i.src, ok: i.complete && i.naturalWidth > 0})),
                 nav: Array.from(document.querySelectorAll('.bd-sidebar-primary a[href]')).map(a => a.href),
                 links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+                alts: Array.from(document.querySelectorAll('main img')).map(
+                    i => ({src: i.getAttribute('src'), alt: i.getAttribute('alt') || ''})),
+                // A block of code or output wider than the column scrolls sideways: its
+                // longest line, for the message.
+                wide: Array.from(document.querySelectorAll('main pre'))
+                    .filter(p => p.clientWidth > 0 && p.scrollWidth > p.clientWidth + 1)
+                    .map(p => p.innerText.split('\\n').sort((a, b) => b.length - a.length)[0]),
             })""")
             results[path]["errors"] = errors
             if path in SCREENSHOT_SECTIONS:  # a section with both formulas and a figure
@@ -164,6 +173,23 @@ def test_no_broken_internal_links(browser_pages, server):
                 assert f'id="{fragment}"' in file.read_text(errors="replace"), f"{path}: no #{fragment} in {relative}"
             checked += 1
     assert checked > 100
+
+
+def test_no_code_or_output_block_scrolls_sideways(browser_pages):
+    results, _ = browser_pages
+    wide = {path: page["wide"] for path, page in results.items() if page["wide"]}
+    assert not wide, f"blocks wider than the column at 1280 px (their longest line): {wide}"
+
+
+def test_every_figure_has_alt_text_that_describes_it(browser_pages):
+    results, _ = browser_pages
+    figures = [(path, image) for path, page in results.items() for image in page["alts"]
+               if "_images/" in (image["src"] or "")]
+    assert figures, "no figure found: the check would prove nothing"
+    bad = [(path, image["src"], image["alt"]) for path, image in figures
+           if len(image["alt"]) < 20 or re.search(r"\.(png|svg|jpe?g)$|_images/", image["alt"])
+           or " " not in image["alt"]]
+    assert not bad, f"figures whose alt text is missing, too short or a file path: {bad}"
 
 
 def test_screenshots_were_saved(browser_pages):
