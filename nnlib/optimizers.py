@@ -68,7 +68,7 @@ class Optimizer:
     state_names = ()
     decoupled_weight_decay = False  # AdamW: theta <- theta - lr_t * lambda * theta, outside the update
 
-    def __init__(self, learning_rate, decay, weight_decay=0.0):
+    def __init__(self, learning_rate, decay, weight_decay):
         self.decay = check_number(decay, "decay", low=0)
         if isinstance(learning_rate, Schedule):
             if self.decay:

@@ -268,3 +268,33 @@ def test_healthy_runs_at_the_chapters_settings_do_not_warn(digits, make):
                                                    X, y, epochs=20, rng=1))
     assert caught == []
     assert history["loss"][-1] < history["loss"][0]
+
+
+def test_defaults_batches_of_32_and_no_printing(capsys):
+    X = np.random.default_rng(0).standard_normal((100, 4))
+    y = np.arange(100) % 3
+    optimizer = GradientDescent(0.01)
+    train([Dense(4, 3, rng=0)], SoftmaxCrossEntropy(), optimizer, X, y, epochs=1, rng=0)
+    assert optimizer.iterations == 4  # ceil(100 / 32) batches: 32, 32, 32 and 4
+    assert capsys.readouterr().out == ""  # verbose is off unless asked
+
+
+def test_the_first_layers_input_gradient_is_skipped_while_training(digits):
+    X, y, _, _ = digits
+    network = small_network()
+    train(network, SoftmaxCrossEntropy(), GradientDescent(0.1), X[:64], y[:64], epochs=1, rng=0)
+    assert network[0].dinputs is None  # nobody uses it, so the product was not computed
+    assert network[2].dinputs is not None
+    assert network[0].need_dinputs  # and the setting is back as it was
+
+
+def test_max_loss_below_1_is_accepted_and_enforced(digits):
+    X, y, _, _ = digits
+    with pytest.raises(DivergenceError, match="max_loss|limit"):
+        train(small_network(), SoftmaxCrossEntropy(), GradientDescent(0.1), X, y,
+              epochs=1, rng=0, max_loss=0.5)  # the first batch's loss is about ln 10 > 0.5
+
+
+def test_backward_checks_the_network_first():
+    with pytest.raises(TypeError, match="network must be a list"):
+        nnlib.backward("not a network", SoftmaxCrossEntropy())
