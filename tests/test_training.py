@@ -298,3 +298,32 @@ def test_max_loss_below_1_is_accepted_and_enforced(digits):
 def test_backward_checks_the_network_first():
     with pytest.raises(TypeError, match="network must be a list"):
         nnlib.backward("not a network", SoftmaxCrossEntropy())
+
+
+def test_verbose_prints_one_line_per_epoch_with_test_metrics_when_given(digits, capsys):
+    X, y, X_test, y_test = digits
+    train(small_network(), SoftmaxCrossEntropy(), GradientDescent(0.1), X[:64], y[:64],
+          epochs=2, rng=0, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [["epoch", "1"], ["epoch", "2"]]
+    assert all("accuracy" in line and "test" not in line for line in lines)
+    history = train(small_network(), SoftmaxCrossEntropy(), GradientDescent(0.1), X[:64], y[:64],
+                    epochs=1, rng=0, X_test=X_test, y_test=y_test, verbose=True)
+    [line] = capsys.readouterr().out.splitlines()
+    assert f"test loss {history['test_loss'][0]:.4f}" in line
+    assert f"test accuracy {history['test_accuracy'][0]:.1%}" in line
+
+
+def test_a_loss_equal_to_max_loss_is_not_above_it():
+    X, y = np.zeros((6, 4)), np.arange(6) % 3
+    layer = Dense(4, 3, rng=0)
+    layer.weights[:] = 0.0  # every loss is exactly ln 3
+    loss = SoftmaxCrossEntropy()
+    assert loss.forward(layer.forward(X), y) == math.log(3)
+    # One batch, so one loss, measured before the step.
+    train([layer], loss, GradientDescent(1e-9), X, y, epochs=1, batch_size=6, rng=0,
+          max_loss=math.log(3))  # "above max_loss" raises; equal to it does not
+    layer.weights[:], layer.biases[:] = 0.0, 0.0
+    with pytest.raises(DivergenceError):
+        train([layer], loss, GradientDescent(1e-9), X, y, epochs=1, batch_size=6, rng=0,
+              max_loss=math.log(3) * (1 - 1e-12))
