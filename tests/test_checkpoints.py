@@ -150,8 +150,13 @@ def setitem(key, value):
     (lambda p: rewrite(p, with_config(iterations=-1)), "iterations in optimizer/config .* must be an integer >= 0"),
     (lambda p: rewrite(p, with_config(iterations=2.5)), "iterations in optimizer/config .* must be an integer >= 0"),
     (lambda p: p.write_bytes(p.read_bytes()[:-100]), "truncated or corrupt"),
+    (lambda p: rewrite(p, with_config(extra=1)), "must hold class, hyperparameters and iterations"),
+    (lambda p: rewrite(p, setitem("optimizer/config", np.array(3))), "must be a short text"),
+    # 70,000 characters: over the 65,536 a config may have, and refused before it is read.
+    (lambda p: rewrite(p, setitem("optimizer/config", np.array("x" * 70_000))), "must be a short text"),
 ], ids=["text file", "parameters file", "state shape", "state missing", "state nan", "integers",
-        "pickled config", "config not json", "negative iterations", "float iterations", "cut short"])
+        "pickled config", "config not json", "negative iterations", "float iterations", "cut short",
+        "config extra key", "config not text", "config too long"])
 def test_a_bad_checkpoint_leaves_network_and_optimizer_unchanged(tmp_path, damage, message):
     path = tmp_path / "checkpoint.npz"
     save_checkpoint(*trained(), path)

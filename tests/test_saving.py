@@ -1,6 +1,7 @@
 import io
 import itertools
 import tracemalloc
+import warnings
 import zipfile
 
 import numpy as np
@@ -205,12 +206,22 @@ def hand_made(path, **replaced):
     write_npz(path, members)
 
 
+def with_a_member_twice(path):
+    hand_made(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+        write_npz(path, {"layer0.biases": [npy_header((1, 3)), bytes(24)]}, mode="a")
+
+
 @pytest.mark.parametrize("make_file, message", [
     (lambda p: hand_made(p, **{"layer0.weights": [npy_header((4, 3), version=(2, 0)), bytes(96)]}),
      "layer0.weights in .* is not a valid .npy array: format version 2.0"),
     (lambda p: hand_made(p, **{"layer0.weights": [b"not an array"]}), "layer0.weights in .* is not a valid .npy array"),
     (lambda p: hand_made(p, **{"layer0.weights": [npy_header((4, 3), np.complex128), bytes(192)]}), "expected floats"),
-], ids=["npy version 2.0", "not npy", "complex"])
+    (lambda p: with_a_member_twice(p), r"repeated \['layer0.biases.npy'\]"),
+    (lambda p: hand_made(p, **{"layer0.biases": [npy_header((1, 3)), np.array([[1.0, np.inf, 2.0]]).tobytes()]}),
+     "layer0.biases in .* contains NaN or infinity"),
+], ids=["npy version 2.0", "not npy", "complex", "member twice", "one +inf"])
 def test_a_bad_member_gives_a_clear_error_and_leaves_the_network_unchanged(tmp_path, make_file, message):
     make_file(tmp_path / "bad.npz")
     target = network(10)
@@ -232,6 +243,21 @@ def test_a_value_beyond_the_networks_dtype_is_refused(tmp_path):
         load_parameters(target, tmp_path / "big.npz")
     assert unchanged(target, before)
     load_parameters([Dense(4, 3, dtype=np.float64), ReLU(), Dense(3, 2)], tmp_path / "big.npz")  # fits float64
+
+
+@pytest.mark.filterwarnings("error")
+def test_float32s_largest_value_itself_loads_into_float32(tmp_path):
+    source = network(0)
+    source[0].weights[0, 0] = -np.finfo(np.float32).max  # stored as float64, exactly representable
+    save_parameters(source, tmp_path / "edge.npz")
+    target = [Dense(4, 3, rng=1, dtype=np.float32), ReLU(), Dense(3, 2, rng=2, dtype=np.float32)]
+    load_parameters(target, tmp_path / "edge.npz")
+    assert target[0].weights[0, 0] == -np.finfo(np.float32).max
+
+
+def test_save_checks_the_network_first(tmp_path):
+    with pytest.raises(TypeError, match="network must be a list"):
+        save_parameters("not a network", tmp_path / "x.npz")
 
 
 def test_fortran_ordered_and_big_endian_arrays_load_with_their_values(tmp_path):

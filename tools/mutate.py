@@ -110,7 +110,7 @@ MODULE_SKIP = {
                "test_properties.py", "test_numerics.py", "test_training.py"],
     "schedules": ["test_data.py", "test_gradients.py", "test_layers_losses.py", "test_surfaces.py"],
 }
-PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+PYTEST = ["-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0"]  # -n 0: no xdist workers
 # Plugins that tests/*.py never use; each run would spend seconds importing them (nbval alone,
 # added by pyproject's addopts for the notebooks, costs more than a small test file).
 UNUSED_PLUGINS = ["nbval", "anyio", "hypothesispytest"]
