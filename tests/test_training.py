@@ -327,3 +327,11 @@ def test_a_loss_equal_to_max_loss_is_not_above_it():
     with pytest.raises(DivergenceError):
         train([layer], loss, GradientDescent(1e-9), X, y, epochs=1, batch_size=6, rng=0,
               max_loss=math.log(3) * (1 - 1e-12))
+
+
+def test_a_network_that_starts_with_a_layer_without_weights_trains():
+    X = np.random.default_rng(0).standard_normal((12, 4))
+    y = np.arange(12) % 3
+    history = train([ReLU(), Dense(4, 3, rng=0)], SoftmaxCrossEntropy(), GradientDescent(0.1),
+                    X, y, epochs=2, batch_size=4, rng=0)
+    assert len(history["loss"]) == 2
