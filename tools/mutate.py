@@ -35,9 +35,9 @@ the copy's nnlib is what gets imported, not the editable install), and the modul
 A failing run kills the mutant; so does a run slower than its timeout (10 times the clean run,
 at least 60 s). The clean run comes first: if the tests fail without any mutant, it stops there.
 
-Which tests. The pool (``--tests``) is every ``tests/test_*.py`` except the slow or unrelated ones
-(browser, book, project, performance, figures); the book's notebooks never run. For a mutant of
-module M the tests run in two steps (MODULE_FOCUS, MODULE_SKIP below): first the few files that
+Which tests. The pool (``--tests``) is every ``tests/test_*.py`` except the slow or unrelated
+ones (browser, book, project, performance, figures, pdf, launch); the book's notebooks never
+run. For a mutant of module M the tests run in two steps (MODULE_FOCUS, MODULE_SKIP below): first the few files that
 test M directly, alone, since most mutants die there and a small run starts quickly; only if
 they pass, the rest of the pool, less the files that never call into M. A test file that the
 maps do not name always runs. ``--no-map`` runs the whole pool for every module instead, in one
@@ -81,7 +81,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_MODULES = ["layers", "losses", "optimizers", "schedules", "training", "saving"]
 # Slow (browser, book build, benchmarks) or about the project rather than nnlib's behaviour.
 EXCLUDED_TESTS = {"test_browser.py", "test_book.py", "test_project.py", "test_performance.py",
-                  "test_figures.py"}
+                  "test_figures.py", "test_pdf.py", "test_launch.py"}
 # Checks that two BLAS thread counts print the same digits: about BLAS, not nnlib's arithmetic,
 # and two whole training runs in subprocesses, as long as everything else a survivor runs.
 DEFAULT_DESELECT = ["tests/test_numerics.py::test_printed_metrics_are_identical_with_one_and_two_blas_threads"]
