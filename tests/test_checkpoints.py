@@ -154,9 +154,11 @@ def setitem(key, value):
     (lambda p: rewrite(p, setitem("optimizer/config", np.array(3))), "must be a short text"),
     # 70,000 characters: over the 65,536 a config may have, and refused before it is read.
     (lambda p: rewrite(p, setitem("optimizer/config", np.array("x" * 70_000))), "must be a short text"),
+    # 65,536 characters, the most allowed: read (and then found not to be JSON).
+    (lambda p: rewrite(p, setitem("optimizer/config", np.array("x" * 65_536))), "is not valid JSON"),
 ], ids=["text file", "parameters file", "state shape", "state missing", "state nan", "integers",
         "pickled config", "config not json", "negative iterations", "float iterations", "cut short",
-        "config extra key", "config not text", "config too long"])
+        "config extra key", "config not text", "config too long", "config longest"])
 def test_a_bad_checkpoint_leaves_network_and_optimizer_unchanged(tmp_path, damage, message):
     path = tmp_path / "checkpoint.npz"
     save_checkpoint(*trained(), path)
