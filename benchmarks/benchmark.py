@@ -48,16 +48,17 @@ def initial_parameters(seed=1):
 
 
 # --- nnlib -----------------------------------------------------------------------------------
-def nnlib_contender(dtype, make_optimizer, X, y, batch_size):
+def nnlib_contender(dtype, make_optimizer, X, y, batch_size, lib=nnlib):
+    """One epoch of ``lib.train`` (``lib`` is nnlib, or an earlier copy: compare_versions.py)."""
     network = []
     for weights, biases in initial_parameters():
-        layer = nnlib.Dense(*weights.shape, rng=0, dtype=dtype)
+        layer = lib.Dense(*weights.shape, rng=0, dtype=dtype)
         layer.weights, layer.biases = weights.astype(dtype), biases.astype(dtype)
-        network += [layer, nnlib.ReLU()]
+        network += [layer, lib.ReLU()]
     network.pop()  # no ReLU after the last layer
     X = X.astype(dtype)
-    loss, optimizer, rng = nnlib.SoftmaxCrossEntropy(), make_optimizer(), np.random.default_rng(2)
-    return lambda: nnlib.train(network, loss, optimizer, X, y, epochs=1, batch_size=batch_size, rng=rng)
+    loss, optimizer, rng = lib.SoftmaxCrossEntropy(), make_optimizer(), np.random.default_rng(2)
+    return lambda: lib.train(network, loss, optimizer, X, y, epochs=1, batch_size=batch_size, rng=rng)
 
 
 # --- the straightforward baseline -------------------------------------------------------------

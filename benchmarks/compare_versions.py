@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import nnlib
-from benchmark import initial_parameters, make_data
+from benchmark import make_data, nnlib_contender
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # benchmark.py's optimizers, by class name, so that either version of nnlib can build them.
@@ -49,19 +49,6 @@ def nnlib_at(rev, folder):
     return importlib.import_module("nnlib_at_rev")  # relative imports inside keep working
 
 
-def epoch(lib, make_optimizer, X, y, batch_size):
-    network = []
-    for weights, biases in initial_parameters():
-        layer = lib.Dense(*weights.shape, rng=0, dtype=np.float32)
-        layer.weights, layer.biases = weights.astype(np.float32), biases.astype(np.float32)
-        network += [layer, lib.ReLU()]
-    network.pop()
-    optimizer, loss, rng = make_optimizer(lib), lib.SoftmaxCrossEntropy(), np.random.default_rng(2)
-    X = X.astype(np.float32)
-    return lambda: lib.train(network, loss, optimizer, X, y, epochs=1, batch_size=batch_size,
-                             rng=rng)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the earlier commit, e.g. be5e75f or HEAD~1")
@@ -80,8 +67,9 @@ def main():
             def make(lib, class_name=class_name, kwargs=kwargs):  # from either version of nnlib
                 return getattr(lib, class_name)(**kwargs)
 
-            runs = {"earlier": epoch(earlier, make, X, y, args.batch_size),
-                    "now": epoch(nnlib, make, X, y, args.batch_size)}
+            runs = {name: nnlib_contender(np.float32, lambda lib=lib: make(lib), X, y,
+                                          args.batch_size, lib=lib)
+                    for name, lib in (("earlier", earlier), ("now", nnlib))}
             times = {key: [] for key in runs}
             for run in runs.values():
                 run()  # warm-up: buffers, caches
