@@ -1,3 +1,14 @@
+# One BLAS thread in every kernel nbval starts (kernels inherit this process's environment, and
+# NumPy reads these when it is first imported). The chapters' matrices are small (64 x 64, a few
+# hundred rows): threads cost more than they save, and with pytest-xdist running two notebooks
+# at once on two cores they compete. Measured: chapter 10's final runs took 12.1 s with
+# OpenBLAS's default threads and 5.1 s with one; every stored output is the same either way.
+# tools/execute_notebooks.py makes the stored outputs with the same setting.
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 # pytest loads this before nbval runs the notebooks in this folder. Importing matplotlib's font
 # manager here builds its font cache in the test process, before any kernel starts: on a machine
 # where that first build takes over 5 seconds, matplotlib prints "Matplotlib is building the font

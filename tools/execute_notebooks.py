@@ -8,12 +8,17 @@ recorded, and consecutive prints to one stream are merged into one output (how t
 them depends on timing), so a re-run that changes no result changes no file. Prints each
 notebook's run time.
 """
+import os
 import pathlib
 import sys
 import time
 
 import nbformat
 from nbconvert.preprocessors import ExecutePreprocessor
+
+# One BLAS thread per kernel, as when the tests re-run the notebooks (book/conftest.py says why).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 BOOK = pathlib.Path(__file__).resolve().parent.parent / "book"
 
