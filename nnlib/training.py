@@ -10,7 +10,7 @@ import numpy as np
 
 from ._checks import (NonFiniteError, check_count, check_float_array, check_labels, check_network,
                       check_number, check_rng, class_indices)
-from .data import _batches
+from .data import _batches, _check_drop_last
 from .layers import ReLU
 
 # When train() calls a run stuck at chance: the mean of the last STUCK_WINDOW batch losses has
@@ -60,15 +60,17 @@ def evaluate(network, loss, X, y):
 
 
 def train(network, loss, optimizer, X, y, *, epochs, batch_size=32, rng=None,
-          X_test=None, y_test=None, max_loss=None, verbose=False):
+          X_test=None, y_test=None, max_loss=None, verbose=False, drop_last=False):
     """Train ``network`` on ``(X, y)`` with mini-batches and return the per-epoch history.
 
     Each epoch shuffles the samples with ``rng`` (a ``numpy.random.Generator`` or an int seed;
     pass one for reproducible runs), then for each batch: forward pass, loss, backward pass,
-    ``optimizer.step(network)``.
+    ``optimizer.step(network)``. When ``batch_size`` does not divide the number of samples, the
+    last batch is smaller, and its step as long as any other: ``drop_last=True`` leaves it out
+    (a different few samples each epoch), so that every step averages ``batch_size`` gradients.
 
     Returns a dict of lists, one entry per epoch: ``"loss"`` and ``"accuracy"``, the means over
-    the epoch's training samples (measured on each batch as it was seen, before its update),
+    the training samples the epoch used (measured on each batch as it was seen, before its update),
     ``"learning_rate"`` (the rate at the epoch's end), and, when ``X_test``/``y_test`` are given,
     ``"test_loss"`` and ``"test_accuracy"`` after the epoch. ``verbose=True`` prints one rounded
     line per epoch.
@@ -106,6 +108,7 @@ def train(network, loss, optimizer, X, y, *, epochs, batch_size=32, rng=None,
         X_test = _check_data(network, X_test, y_test, "X_test", "y_test")
     epochs = check_count(epochs, "epochs")
     batch_size = check_count(batch_size, "batch_size")
+    drop_last = _check_drop_last(drop_last, batch_size, len(X))
     rng = check_rng(rng)
     if max_loss is not None:
         max_loss = check_number(max_loss, "max_loss", low=0, low_open=True)
@@ -117,24 +120,24 @@ def train(network, loss, optimizer, X, y, *, epochs, batch_size=32, rng=None,
         first.need_dinputs = False
     try:
         return _train(network, loss, optimizer, X, y, X_test, y_test, has_test,
-                      epochs, batch_size, rng, max_loss, verbose)
+                      epochs, batch_size, rng, max_loss, verbose, drop_last)
     finally:
         if saved_need_dinputs is not None:
             first.need_dinputs = saved_need_dinputs
 
 
 def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, batch_size, rng,
-           max_loss, verbose):
+           max_loss, verbose, drop_last):
     keys = ["loss", "accuracy", "learning_rate"] + (["test_loss", "test_accuracy"] if has_test else [])
     history = {key: [] for key in keys}
     watch = _StuckWatch(network)
     for epoch in range(1, epochs + 1):
-        total_loss = total_correct = 0.0
+        total_loss = total_correct = seen = 0.0
         # Overflow on the way to a divergence is expected, and reported below as one clear
         # error rather than as a stream of NumPy warnings.
         with np.errstate(over="ignore", invalid="ignore"):
             # X and y were checked once above: iterate without checking them again every epoch.
-            for step, (X_batch, y_batch) in enumerate(_batches(X, y, batch_size, rng), start=1):
+            for step, (X_batch, y_batch) in enumerate(_batches(X, y, batch_size, rng, drop_last), start=1):
                 try:
                     logits = forward(network, X_batch)
                     batch_loss = loss.forward(logits, y_batch)
@@ -160,9 +163,10 @@ def _train(network, loss, optimizer, X, y, X_test, y_test, has_test, epochs, bat
                     ) from exc
                 total_loss += batch_loss * len(X_batch)
                 total_correct += (logits.argmax(axis=1) == class_indices(y_batch)).sum()
+                seen += len(X_batch)
         watch.end_of_epoch(epoch)
-        history["loss"].append(total_loss / len(X))
-        history["accuracy"].append(float(total_correct) / len(X))
+        history["loss"].append(total_loss / seen)
+        history["accuracy"].append(float(total_correct) / seen)
         history["learning_rate"].append(optimizer.current_learning_rate)
         if has_test:
             test_loss, test_accuracy = evaluate(network, loss, X_test, y_test)

@@ -41,6 +41,24 @@ def test_batches_check_their_arguments_at_the_call():
         batches(X, y[:3], 2)
 
 
+def test_drop_last_leaves_out_the_short_batch_and_a_different_few_each_shuffle():
+    X = np.arange(20.0).reshape(10, 2)
+    y = np.arange(10)
+    assert [len(b) for b, _ in batches(X, y, 4, drop_last=True)] == [4, 4]
+    assert np.array_equal(np.concatenate([b for _, b in batches(X, y, 4, drop_last=True)]), y[:8])
+    assert [len(b) for b, _ in batches(X, y, 5, drop_last=True)] == [5, 5]  # nothing to drop
+    left_out = set()
+    for seed in range(5):
+        kept = np.concatenate([b for _, b in batches(X, y, 4, rng=seed, drop_last=True)])
+        assert len(kept) == 8 and len(set(kept)) == 8
+        left_out |= set(y) - set(kept)
+    assert len(left_out) > 2  # not always the same two samples
+    # The same seed shuffles the same way with and without drop_last: only the tail differs.
+    full = [b for _, b in batches(X, y, 4, rng=3)]
+    dropped = [b for _, b in batches(X, y, 4, rng=3, drop_last=True)]
+    assert all(np.array_equal(a, b) for a, b in zip(full, dropped)) and len(full) == 3
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float16, "float64"])
 def test_digits_come_in_any_floating_dtype_with_their_17_grey_levels(dtype):
     # An integer dtype would round every pixel to 0 or 1: load_digits refuses it (test_bad_input).

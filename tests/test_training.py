@@ -279,6 +279,26 @@ def test_defaults_batches_of_32_and_no_printing(capsys):
     assert capsys.readouterr().out == ""  # verbose is off unless asked
 
 
+def test_drop_last_skips_the_short_batch_and_averages_over_the_samples_used(digits):
+    X, y, _, _ = digits
+    X, y = X[:10], y[:10]
+    network, loss = small_network(), SoftmaxCrossEntropy()
+    weights = [(layer.weights.copy(), layer.biases.copy()) for layer in network[::2]]
+    optimizer = GradientDescent(1e-12)
+    history = train(network, loss, optimizer, X, y, epochs=2, batch_size=4, rng=0, drop_last=True)
+    assert optimizer.iterations == 4  # batches of 4 and 4, twice; the 2 left over are skipped
+    # The epoch's mean is over the 8 samples it used, which the same shuffle picks out.
+    used = np.concatenate([index for _, index in nnlib.batches(X, np.arange(10), 4, rng=0,
+                                                                drop_last=True)])
+    for layer, (w, b) in zip(network[::2], weights):
+        layer.weights, layer.biases = w, b
+    expected, _ = evaluate(network, loss, X[used], y[used])
+    assert history["loss"][0] == pytest.approx(expected, rel=1e-9)
+    without = GradientDescent(1e-12)
+    train(small_network(), loss, without, X, y, epochs=2, batch_size=4, rng=0)
+    assert without.iterations == 6
+
+
 def test_the_first_layers_input_gradient_is_skipped_while_training(digits):
     X, y, _, _ = digits
     network = small_network()
