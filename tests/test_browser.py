@@ -53,7 +53,7 @@ def browser_pages(server, tmp_path_factory):
     """Open every page once; return what each showed, keyed by its path under _build/html."""
     sync_api = pytest.importorskip("playwright.sync_api")
     pages = sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
-                   if not {"_static", "_sources", "_images"} & set(p.relative_to(HTML).parts))
+                   if not {"_static", "_sources", "_images", "lite"} & set(p.relative_to(HTML).parts))
     SCREENSHOTS.mkdir(exist_ok=True)
     results, outside = {}, []
     with sync_api.sync_playwright() as playwright:
@@ -164,6 +164,7 @@ def test_no_broken_internal_links(browser_pages, server):
             if not url.startswith(server):
                 continue
             target, fragment = urllib.parse.urldefrag(url)
+            target = target.split("?")[0]  # the JupyterLite button: lite/lab/index.html?path=...
             relative = urllib.parse.unquote(target.removeprefix(server)) or "index.html"
             file = HTML / relative
             if file.is_dir():

@@ -1,6 +1,7 @@
 """The repository's promises to a new reader: README commands, CI and the book's files agree."""
 import ast
 import importlib.metadata
+import importlib.util
 import json
 import pathlib
 import re
@@ -180,52 +181,104 @@ def install_cells():
         yield path.name, first_code
 
 
+def install_cell_tool():
+    """tools/set_install_cell.py, which makes the install cell from pyproject.toml's version."""
+    spec = importlib.util.spec_from_file_location("set_install_cell", ROOT / "tools" / "set_install_cell.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_every_notebook_starts_with_the_same_silent_install_cell():
     cells = list(install_cells())
     assert len(cells) == 11
-    sources = {"".join(cell["source"]) for _, cell in cells}
-    assert len(sources) == 1
-    source = sources.pop()
-    assert f'git+{config()["repository"]["url"]}"' in source
+    expected = install_cell_tool().source()
+    # Hidden in the book, but the first thing a reader sees on Colab or in JupyterLite.
+    assert max(map(len, expected.splitlines())) <= 79, "a line wider than the book's column"
     for name, cell in cells:
+        assert "".join(cell["source"]) == expected, f"{name}: run .venv/bin/python tools/set_install_cell.py"
         assert cell["outputs"] == [], f"{name}: the install cell printed something"
         assert "remove-cell" in cell["metadata"].get("tags", []), name
 
 
-def run_install_cell(nnlib_importable):
-    """Run the install cell with a stand-in for IPython; return the magics it asked for."""
+def test_the_install_cell_pins_the_release_of_pyprojects_version():
+    """Colab installs the tag v<version> of pyproject.toml, JupyterLite the wheel of that version."""
+    version = pyproject()["project"]["version"]
+    source = "".join(next(install_cells())[1]["source"])
+    assert f'repository = "{config()["repository"]["url"]}"' in source
+    assert f'"nnlib @ git+$repository@v{version}"' in source  # IPython puts the URL in place of $repository
+    assert f"/nnlib-{version}-py3-none-any.whl" in source
+    assert source.count("git+") == 1 and source.count("@v") == 1, "a second pin"
+
+
+def run_install_cell(nnlib_importable, platform=None, myst_nb_importable=True):
+    """Run the install cell with a stand-in for IPython; return the magics it asked for and myst_nb.
+
+    `platform` replaces sys.platform ("emscripten" is Pyodide, in JupyterLite).
+    """
     source = "".join(next(install_cells())[1]["source"])
     from IPython.core.inputtransformer2 import TransformerManager
     code = TransformerManager().transform_cell(source)
     calls = []
 
+    namespace = {}
+
     class FakeIPython:
         def run_line_magic(self, name, line):
-            calls.append((name, line))
+            # As IPython does before it runs a magic: $name becomes the variable's value.
+            from IPython.utils.text import DollarFormatter
+            calls.append((name, DollarFormatter().vformat(line, (), namespace)))
             sys.modules["nnlib"] = saved  # as if pip had installed it
 
+    namespace["get_ipython"] = FakeIPython
+
     import nnlib  # noqa: F401
-    saved = sys.modules["nnlib"]
+    import myst_nb  # noqa: F401
+    saved, saved_myst_nb, saved_platform = sys.modules["nnlib"], sys.modules["myst_nb"], sys.platform
     try:
         if not nnlib_importable:
             sys.modules["nnlib"] = None  # makes `import nnlib` raise ImportError
-        exec(code, {"get_ipython": FakeIPython})
+        if not myst_nb_importable:
+            sys.modules["myst_nb"] = None
+        if platform:
+            sys.platform = platform
+        exec(code, namespace)
+        provided = sys.modules["myst_nb"]
     finally:
-        sys.modules["nnlib"] = saved
-    return calls
+        sys.modules["nnlib"], sys.modules["myst_nb"], sys.platform = saved, saved_myst_nb, saved_platform
+    return calls, provided
 
 
 def test_the_install_cell_does_nothing_when_nnlib_is_installed():
-    assert run_install_cell(nnlib_importable=True) == []
+    import myst_nb
+    assert run_install_cell(nnlib_importable=True) == ([], myst_nb)
 
 
-def test_the_install_cell_installs_nnlib_from_the_repository_when_it_is_missing():
-    from packaging.requirements import Requirement
-    calls = run_install_cell(nnlib_importable=False)
+def test_the_install_cell_installs_the_pinned_release_when_nnlib_is_missing():
+    calls, _ = run_install_cell(nnlib_importable=False, platform="linux")
     assert len(calls) == 1 and calls[0][0] == "pip"
     requirement = Requirement(calls[0][1].split('"')[1])
-    assert requirement.name == "nnlib" and requirement.url == f"git+{config()['repository']['url']}"
+    version = pyproject()["project"]["version"]
+    assert requirement.name == "nnlib" and requirement.url == f"git+{config()['repository']['url']}@v{version}"
 
 
-def test_binder_installs_nnlib_from_requirements():
-    assert "-e ." in (ROOT / "requirements.txt").read_text().splitlines()
+def test_in_jupyterlite_the_install_cell_installs_the_wheel_the_site_serves():
+    calls, _ = run_install_cell(nnlib_importable=False, platform="emscripten")
+    assert len(calls) == 1 and calls[0][0] == "pip"
+    (wheel,) = [word for word in calls[0][1].split() if word.endswith(".whl")]
+    assert wheel.rsplit("/", 1)[-1] == install_cell_tool().wheel_name()
+    assert not wheel.startswith(("http:", "https:")), "a relative URL, so it works wherever the site is"
+    # tests/test_launch.py checks that it reaches the wheel in the built site, and installs it there.
+
+
+def test_without_myst_nb_the_install_cell_puts_a_silent_glue_in_its_place(monkeypatch):
+    """The chapters `from myst_nb import glue`: a build tool readers on Colab, Binder or JupyterLite lack."""
+    import IPython.display
+    calls, stand_in = run_install_cell(nnlib_importable=True, myst_nb_importable=False)
+    assert calls == [] and stand_in is not None
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *values, **kwargs: shown.extend(values))
+    assert stand_in.glue("name", "1,347", display=False) is None  # nothing shown, and no Out[]
+    assert shown == []
+    assert stand_in.glue("name", 0.5) is None
+    assert shown == [0.5]
