@@ -57,7 +57,7 @@ def _check_drop_last(drop_last, batch_size, n_samples):
     return bool(drop_last)
 
 
-def _batches(X, y, batch_size, rng, drop_last=False):
+def _batches(X, y, batch_size, rng, drop_last):
     n = len(X)
     # The start of the last batch: with drop_last, only batches that are full.
     end = n - n % batch_size if drop_last else n
