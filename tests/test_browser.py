@@ -75,7 +75,8 @@ def browser_pages(server, tmp_path_factory):
             page.on("console", lambda message: message.type == "error" and errors.append(message.text))
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(server + path, wait_until="load")
-            page.wait_for_load_state("networkidle")  # index.html redirects to the first page
+            if path == "index.html":  # a refresh to the first page: wait for that one to load
+                page.wait_for_url(lambda url: not url.endswith("/index.html"), wait_until="load")
             # MathJax 3 typesets after load; its startup promise resolves when it is done.
             page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
             # Open every collapsed cell (exercise solutions): what a reader expands must fit too.

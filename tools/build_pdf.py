@@ -105,7 +105,9 @@ def print_to_pdf(site, pdf):
             page.set_default_timeout(600_000)  # a long page on a busy machine: minutes, not seconds
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
                        else route.abort())
-            page.goto(server + "book.html", wait_until="networkidle")
+            # "load", not "networkidle": under load Chromium can miss the idle moment for
+            # minutes; MathJax's promise and document.fonts below are what the print needs.
+            page.goto(server + "book.html", wait_until="load")
             # MathJax 3 typesets after the page loads; its startup promise resolves when it is done.
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
             page.evaluate("async () => { await MathJax.startup.promise; await document.fonts.ready; }")
