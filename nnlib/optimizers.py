@@ -260,8 +260,7 @@ class AdaGrad(Optimizer):
     State per parameter: ``"G"``.
 
     The default rate, 0.05, reaches 96-97% test accuracy on the book's digits in 20 epochs
-    (PyTorch's default 0.01 reaches 95%; Keras's 0.001, 68%; the 1e-4 of the tutorial this book
-    grew from, 15%). AdaGrad's rate is a step length: every parameter's first step is about it.
+    (PyTorch's default 0.01 reaches 95%; Keras's 0.001, 68%; nnlib's earlier 1e-4, 15%). AdaGrad's rate is a step length: every parameter's first step is about it.
     """
 
     state_names = ("G",)
@@ -285,8 +284,9 @@ class RMSProp(Optimizer):
 
     State per parameter: ``"G"``.
 
-    The default rate, 0.001 (Keras's; PyTorch's is 0.01 with rho 0.99), reaches 96% test
-    accuracy on the book's digits in 20 epochs; the tutorial's 1e-4 reaches 79%.
+    The default rate, 0.001 (Keras's, and the tutorial's this book grew from; PyTorch's is 0.01
+    with rho 0.99), reaches 96% test accuracy on the book's digits in 20 epochs; nnlib's
+    earlier 1e-4 reaches 79%.
     """
 
     state_names = ("G",)

@@ -301,7 +301,7 @@ def test_an_optimizer_refuses_a_second_network(make):
 
 @pytest.mark.parametrize("make", [AdaGrad, RMSProp], ids=["adagrad", "rmsprop"])
 def test_adagrad_and_rmsprop_defaults_train_the_digits(make):
-    # The tutorial's default of 1e-4 reached 15% (AdaGrad) and 79% (RMSProp) here.
+    # nnlib's earlier default of 1e-4 reached 15% (AdaGrad) and 79% (RMSProp) here.
     X_train, y_train, X_test, y_test = nnlib.load_digits(seed=0)
     network = [Dense(64, 64, rng=0), nnlib.ReLU(), Dense(64, 10, rng=100)]
     history = nnlib.train(network, nnlib.SoftmaxCrossEntropy(), make(), X_train, y_train, epochs=20,
