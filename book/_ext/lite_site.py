@@ -93,8 +93,11 @@ def _stage(app, exception):
 
 
 def _clean_up(app, exception):
-    # `jupyter lite build` runs in the source folder and leaves its task database there.
-    (Path(app.srcdir) / ".jupyterlite.doit.db").unlink(missing_ok=True)
+    # `jupyter lite build` runs in the source folder and leaves its task database there. Only the
+    # html build runs it: another build (the PDF's singlehtml, which the tests run beside the html
+    # build) must not delete the database while the html build's `jupyter lite build` uses it.
+    if app.builder.name == "html":
+        (Path(app.srcdir) / ".jupyterlite.doit.db").unlink(missing_ok=True)
 
 
 def _drop_remote_stylesheets(app, pagename, templatename, context, doctree):
