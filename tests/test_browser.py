@@ -8,17 +8,16 @@ chapters under _build/screenshots/.
 Needs Chromium (Debian: `apt-get install chromium`; .ci/run installs it). Playwright drives the
 system browser through `executable_path`; it downloads no browser of its own.
 """
-import functools
-import http.server
 import pathlib
 import re
-import shutil
-import threading
 import urllib.parse
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+from _tools import tool
+
+CHECK_LITE = tool("check_lite")  # serves the built site, finds Chromium
+CHROMIUM = CHECK_LITE.chromium()
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium on this machine: the browser test needs one (apt-get install chromium)",
@@ -27,25 +26,15 @@ pytestmark = pytest.mark.skipif(
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOT_SECTIONS = {"book/04_loss.html": "categorical-cross-entropy", "book/09_adam.html": "why-the-bias-correction"}
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]")
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
 def server(built_book):
     assert built_book.returncode == 0, "the book did not build"
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(HTML)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
+    with CHECK_LITE.serve(HTML) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +48,7 @@ def browser_pages(server, tmp_path_factory):
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            headless=True, args=FLAGS, viewport={"width": 1280, "height": 900})
+            headless=True, args=CHECK_LITE.CHROMIUM_FLAGS, viewport={"width": 1280, "height": 900})
 
         def only_local(route):
             url = route.request.url

@@ -12,7 +12,6 @@
 """
 import ast
 import importlib.metadata
-import importlib.util
 import json
 import pathlib
 import re
@@ -27,6 +26,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from _tools import tool
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -37,13 +38,6 @@ BINDER = ROOT / "binder"
 HTML = ROOT / "_build" / "html"
 LITE = HTML / "lite"
 CHAPTER_PACKAGES = {"numpy", "matplotlib", "scikit-learn", "ipykernel"}  # and nnlib, from the checkout
-
-
-def tool(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def pyproject():

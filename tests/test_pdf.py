@@ -11,7 +11,6 @@ printing, and reading the text back.
 import json
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 
@@ -19,7 +18,9 @@ import pypdf
 import pytest
 import yaml  # PyYAML comes with Jupyter Book
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+from _tools import tool
+
+CHROMIUM = tool("check_lite").chromium()
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
     reason="no Chromium on this machine: the PDF is printed by one (apt-get install chromium)",

@@ -1,7 +1,6 @@
 """The repository's promises to a new reader: README commands, CI and the book's files agree."""
 import ast
 import importlib.metadata
-import importlib.util
 import json
 import pathlib
 import re
@@ -10,6 +9,8 @@ import sys
 import yaml  # PyYAML comes with Jupyter Book
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from _tools import tool
 
 try:
     import tomllib
@@ -183,10 +184,7 @@ def install_cells():
 
 def install_cell_tool():
     """tools/set_install_cell.py, which makes the install cell from pyproject.toml's version."""
-    spec = importlib.util.spec_from_file_location("set_install_cell", ROOT / "tools" / "set_install_cell.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tool("set_install_cell")
 
 
 def test_every_notebook_starts_with_the_same_silent_install_cell():

@@ -11,21 +11,18 @@ shrinks tables too wide for the page and starts each chapter on a new page. Prin
 and the path; exits with an error, after writing the PDF, if anything is still wider than the
 page (it would be cut off).
 """
-import functools
-import http.server
 import pathlib
-import shutil
 import subprocess
 import sys
-import threading
 
 import pypdf
 from playwright.sync_api import sync_playwright
 
+# A sibling script (run as `python tools/build_pdf.py`, tools/ is on the path): the same local
+# server and Chromium lookup as the JupyterLite check.
+from check_lite import CHROMIUM_FLAGS, chromium as chromium_path, serve
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
 PRINT_CSS = """
 @media print {
   /* Code and outputs wrap at the page's edge; a box that scrolls on screen would cut off on paper.
@@ -70,11 +67,6 @@ FOOTER = ('<div style="font-size: 8px; width: 100%; text-align: center; color: #
           '<span class="title"></span> &middot; <span class="pageNumber"></span> / <span class="totalPages"></span></div>')
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def build_single_page(output):
     """Build the book as one HTML page; return the folder the page's links are relative to."""
     jupyter_book = pathlib.Path(sys.executable).parent / "jupyter-book"
@@ -90,17 +82,14 @@ def build_single_page(output):
 
 def print_to_pdf(site, pdf):
     """Print site/book.html to pdf; return the blocks cut off at the page's edge."""
-    browser = next(filter(None, map(shutil.which, BROWSERS)), None)
+    browser = chromium_path()
     if browser is None:
-        sys.exit(f"no Chromium found (looked for {', '.join(BROWSERS)}): apt-get install chromium")
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    server = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        sys.exit("no Chromium found (chromium, chromium-browser or google-chrome): apt-get install chromium")
     # The printed column's width in CSS pixels: a window that wide lays the page out as printed.
     column = round((A4_WIDTH_MM - 2 * MARGIN_MM) / 25.4 * 96 / SCALE)
-    try:
+    with serve(site) as server:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=browser, headless=True, args=FLAGS)
+            chromium = playwright.chromium.launch(executable_path=browser, headless=True, args=CHROMIUM_FLAGS)
             page = chromium.new_page(viewport={"width": column, "height": 1000})
             page.set_default_timeout(600_000)  # a long page on a busy machine: minutes, not seconds
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server)
@@ -121,8 +110,6 @@ def print_to_pdf(site, pdf):
                      margin={"top": "15mm", "bottom": "15mm", "left": f"{MARGIN_MM}mm", "right": f"{MARGIN_MM}mm"},
                      display_header_footer=True, header_template="<span></span>", footer_template=FOOTER)
             chromium.close()
-    finally:
-        httpd.shutdown()
     return cut_off
 
 
