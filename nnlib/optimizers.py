@@ -9,10 +9,10 @@ iteration, however many layers there are. All share two things that are easy to 
       lr_t = learning_rate / (1 + decay * t),   t = ``iterations``, the number of completed steps;
 
   or ``learning_rate`` is a schedule from ``nnlib.schedules``, and lr_t = learning_rate(t)
-  (chapter 11);
+  (chapter 12);
 - weight decay, ``weight_decay`` (lambda), shrinks the *weights*, as PyTorch's argument of that
   name does: the gradient becomes g + lambda * theta before the update (L2 regularization). AdamW
-  decouples it instead: theta <- theta - lr_t * lambda * theta, then Adam's step (chapter 11).
+  decouples it instead: theta <- theta - lr_t * lambda * theta, then Adam's step (chapter 12).
 
 State lives in the optimizer, one dictionary per parameter, under the names of the chapters'
 symbols: ``optimizer.state[(layer, "weights")]["G"]`` is AdaGrad's G for that layer's weights.

@@ -1,4 +1,4 @@
-r"""Learning-rate schedules: the rate as a function of the step count (chapter 11).
+r"""Learning-rate schedules: the rate as a function of the step count (chapter 12).
 
 A schedule is an object you call with ``t``, the number of completed steps (the optimizers'
 ``iterations``), to get the learning rate of the next step: ``schedule(0)`` is the first step's

@@ -17,7 +17,7 @@ def test_the_book_builds_with_warnings_as_errors(built_book):
 
 def test_every_toc_entry_becomes_a_page(built_book):
     files = toc_files()
-    assert len(files) == 14
+    assert len(files) == 15
     for entry in files:
         assert (ROOT / "_build" / "html" / f"{entry}.html").is_file(), entry
 

@@ -189,7 +189,7 @@ def install_cell_tool():
 
 def test_every_notebook_starts_with_the_same_silent_install_cell():
     cells = list(install_cells())
-    assert len(cells) == 11
+    assert len(cells) == 12
     expected = install_cell_tool().source()
     # Hidden in the book, but the first thing a reader sees on Colab or in JupyterLite.
     assert max(map(len, expected.splitlines())) <= 79, "a line wider than the book's column"
