@@ -1,8 +1,11 @@
-"""The scripts under tools/, loaded as modules for the tests (tools/ is not a package)."""
+"""What several test files share: the scripts under tools/, loaded as modules (tools/ is not a
+package), and the table of contents."""
 import importlib.util
 import pathlib
+import re
 
-TOOLS = pathlib.Path(__file__).resolve().parent.parent / "tools"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+TOOLS = ROOT / "tools"
 
 
 def tool(name):
@@ -11,3 +14,8 @@ def tool(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def toc_files():
+    """The entries of _toc.yml in order, the root first, as paths without suffix ("book/intro")."""
+    return re.findall(r"^\s*(?:root|- file):\s*(\S+)", (ROOT / "_toc.yml").read_text(), flags=re.M)

@@ -1,13 +1,10 @@
 """The book builds from its stored outputs with no warning, and every chapter becomes a page."""
 import json
 import pathlib
-import re
+
+from _tools import toc_files
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-def toc_files():
-    return re.findall(r"^\s*(?:root|- file):\s*(\S+)", (ROOT / "_toc.yml").read_text(), flags=re.M)
 
 
 def test_the_book_builds_with_warnings_as_errors(built_book):

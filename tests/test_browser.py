@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from _tools import tool
+from _tools import toc_files, tool
 
 CHECK_LITE = tool("check_lite")  # serves the built site, finds Chromium
 CHROMIUM = CHECK_LITE.chromium()
@@ -97,8 +97,7 @@ def browser_pages(server, tmp_path_factory):
 
 
 def toc_pages():
-    entries = re.findall(r"^\s*(?:root|- file):\s*(\S+)", (ROOT / "_toc.yml").read_text(), flags=re.M)
-    return [f"{entry}.html" for entry in entries]
+    return [f"{entry}.html" for entry in toc_files()]
 
 
 def test_every_page_was_opened(browser_pages):
