@@ -15,6 +15,8 @@ def test_digits_are_scaled_stratified_and_reproducible():
     again = load_digits(seed=3)
     assert all(np.array_equal(a, b) for a, b in zip((X, y, X_test, y_test), again))
     assert not np.array_equal(load_digits(seed=4)[1], y)
+    # The default is the seed the chapters pass: seed=0.
+    assert all(np.array_equal(a, b) for a, b in zip(load_digits(), load_digits(seed=0)))
 
 
 def test_batches_cover_every_sample_once_and_shuffle_reproducibly():
@@ -47,6 +49,8 @@ def test_drop_last_leaves_out_the_short_batch_and_a_different_few_each_shuffle()
     assert [len(b) for b, _ in batches(X, y, 4, drop_last=True)] == [4, 4]
     assert np.array_equal(np.concatenate([b for _, b in batches(X, y, 4, drop_last=True)]), y[:8])
     assert [len(b) for b, _ in batches(X, y, 5, drop_last=True)] == [5, 5]  # nothing to drop
+    # One batch of every sample is a full batch: allowed, and nothing is left out.
+    assert [len(b) for b, _ in batches(X, y, 10, rng=0, drop_last=True)] == [10]
     left_out = set()
     for seed in range(5):
         kept = np.concatenate([b for _, b in batches(X, y, 4, rng=seed, drop_last=True)])
